@@ -1,0 +1,3 @@
+from bbal_tutorial.cli import main
+
+raise SystemExit(main())

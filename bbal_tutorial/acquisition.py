@@ -1,0 +1,371 @@
+"""Acquisition functions: choose which pool points to label next, from ``log_probs_N_K_C``.
+
+Every function takes ``(log_probs_N_K_C, batch_size, *, ...)`` and returns a :class:`CandidateBatch`
+with pool indices in selection order. Information quantities are float64 (see
+:mod:`bbal_tutorial.information`); computation happens on the input's device.
+
+* ``random``             uniformly without replacement (scores are all 0)
+* ``max-entropy``        top-b of ``H[y]``
+* ``variation-ratios``   top-b of ``1 - max_c p(y=c|x)``
+* ``mean-std``           top-b of ``1/C sum_c std_k p(y=c|x,w_k)``
+* ``bald``               top-b of ``I[y;w]`` — sums individual scores, double-counting shared information
+* ``batchbald``          greedy ``argmax_x I[y_S, y_x; w]``; scores are the cumulative joint MI
+* ``power-bald`` / ``softmax-bald`` / ``softrank-bald``: stochastic batch acquisition (Kirsch et al.,
+  TMLR 2023), sampling b points without replacement with ``p ∝ score^β``, ``p ∝ exp(β·score)`` or
+  ``p ∝ rank^-β`` via Gumbel-top-k.
+
+Ties go to the lowest pool index. Randomness comes from a private ``torch.Generator`` seeded with
+``seed`` (fresh entropy when ``None``); torch's global RNG is never touched.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from dataclasses import dataclass
+
+import torch
+
+from bbal_tutorial.information import (
+    DEFAULT_MEMORY_BUDGET,
+    _bald,
+    _conditional_entropy,
+    _entropy,
+    _log_marginal,
+    _make_generator,
+    _neg_p_log_p,
+    _predictive_log_probs,
+    check_log_probs,
+    entropy_given_configurations,
+    extend_exact_configurations,
+    extend_sampled_configurations,
+    per_point,
+    sample_configurations,
+)
+
+__all__ = [
+    "ACQUISITION_NAMES",
+    "CandidateBatch",
+    "acquire",
+    "get_bald_batch",
+    "get_batchbald_batch",
+    "get_max_entropy_batch",
+    "get_mean_std_batch",
+    "get_random_batch",
+    "get_stochastic_batch",
+    "get_variation_ratios_batch",
+]
+
+ACQUISITION_NAMES: tuple[str, ...] = (
+    "random",
+    "max-entropy",
+    "variation-ratios",
+    "mean-std",
+    "bald",
+    "batchbald",
+    "power-bald",
+    "softmax-bald",
+    "softrank-bald",
+)
+
+STOCHASTIC_MODES: tuple[str, ...] = ("power", "softmax", "softrank")
+
+#: BatchBALD treats candidates whose gains differ by less than this (nats) as tied and takes the
+#: lowest index (float64 rounding differs between tiles, so exact duplicates may differ by ~1e-15).
+TIE_TOLERANCE = 1e-10
+
+#: With float32 products, every candidate within this many nats of the best is re-scored in float64
+#: before picking. Measured float32 errors are <= 2e-6 nats (N=1000, K=100, C=10, M=10,000), so the
+#: pick is the float64 pick; without this step near-duplicates (gaps ~1e-6) were ordered by rounding.
+RESCORE_MARGIN = 1e-4
+
+# Power mode: scores are clamped to this before taking logs, so points with BALD = 0 (or rounding
+# below it) keep a tiny, equal chance instead of log(0) = -inf.
+_POWER_SCORE_FLOOR = 1e-12
+
+
+@dataclass
+class CandidateBatch:
+    """Chosen pool indices in selection order and their scores (meaning depends on the method)."""
+
+    indices: list[int]
+    scores: list[float]
+
+
+def _check(log_probs_N_K_C: torch.Tensor, batch_size: int) -> int:
+    """Validate the common arguments; return the batch size as an int."""
+    check_log_probs(log_probs_N_K_C)
+    batch_size = operator.index(batch_size)
+    N = log_probs_N_K_C.shape[0]
+    if not 0 <= batch_size <= N:
+        raise ValueError(f"batch_size must be between 0 and the pool size N = {N}, got {batch_size}")
+    return batch_size
+
+
+def _top_b(scores_N: torch.Tensor, batch_size: int) -> CandidateBatch:
+    """The ``batch_size`` highest scores; a stable sort puts ties in index order."""
+    order_N = torch.sort(scores_N, descending=True, stable=True).indices[:batch_size]
+    return CandidateBatch(order_N.tolist(), scores_N[order_N].tolist())
+
+
+# --------------------------------------------------------------------------------------------------
+# baselines
+
+
+def get_random_batch(
+    log_probs_N_K_C: torch.Tensor, batch_size: int, *, seed: int | None = None
+) -> CandidateBatch:
+    """``batch_size`` pool points uniformly at random without replacement; scores are 0."""
+    batch_size = _check(log_probs_N_K_C, batch_size)
+    generator = _make_generator(seed)
+    indices = torch.randperm(log_probs_N_K_C.shape[0], generator=generator)[:batch_size]
+    return CandidateBatch(indices.tolist(), [0.0] * batch_size)
+
+
+def get_max_entropy_batch(
+    log_probs_N_K_C: torch.Tensor, batch_size: int, *, seed: int | None = None
+) -> CandidateBatch:
+    """Top-b predictive entropy ``H[y] = -sum_c p(c|x) log p(c|x)`` (``seed`` is unused)."""
+    batch_size = _check(log_probs_N_K_C, batch_size)
+    return _top_b(per_point(_entropy, log_probs_N_K_C), batch_size)
+
+
+def _variation_ratio(log_probs_N_K_C: torch.Tensor) -> torch.Tensor:
+    return 1.0 - _predictive_log_probs(log_probs_N_K_C).exp().amax(dim=1)
+
+
+def get_variation_ratios_batch(
+    log_probs_N_K_C: torch.Tensor, batch_size: int, *, seed: int | None = None
+) -> CandidateBatch:
+    """Top-b variation ratio ``1 - max_c p(y=c|x)`` (Gal et al., 2017) (``seed`` is unused)."""
+    batch_size = _check(log_probs_N_K_C, batch_size)
+    return _top_b(per_point(_variation_ratio, log_probs_N_K_C), batch_size)
+
+
+def _mean_std(log_probs_N_K_C: torch.Tensor) -> torch.Tensor:
+    probs_N_K_C = log_probs_N_K_C.double().exp()
+    # population variance over the K samples (0 for K = 1); clamp rounding below 0 before sqrt
+    variance_N_C = (probs_N_K_C.square().mean(dim=1) - probs_N_K_C.mean(dim=1).square()).clamp_min(0)
+    return variance_N_C.sqrt().mean(dim=1)
+
+
+def get_mean_std_batch(
+    log_probs_N_K_C: torch.Tensor, batch_size: int, *, seed: int | None = None
+) -> CandidateBatch:
+    """Top-b mean standard deviation ``1/C sum_c sqrt(E_k[p_k(c)^2] - E_k[p_k(c)]^2)``
+    (Kampffmeyer et al., 2016) (``seed`` is unused)."""
+    batch_size = _check(log_probs_N_K_C, batch_size)
+    return _top_b(per_point(_mean_std, log_probs_N_K_C), batch_size)
+
+
+# --------------------------------------------------------------------------------------------------
+# BALD and BatchBALD
+
+
+def get_bald_batch(
+    log_probs_N_K_C: torch.Tensor, batch_size: int, *, seed: int | None = None
+) -> CandidateBatch:
+    """Top-b BALD, ``I[y;w] = H[y] - E_w H[y|w]``; scores are the individual BALD scores."""
+    batch_size = _check(log_probs_N_K_C, batch_size)
+    return _top_b(per_point(_bald, log_probs_N_K_C), batch_size)
+
+
+def _argmax_lowest_index(scores_N: torch.Tensor, tolerance: float) -> int:
+    """Index of the maximum; among scores within ``tolerance`` of it, the lowest index."""
+    best = scores_N.max()
+    return int(torch.nonzero(scores_N >= best - tolerance)[0, 0])
+
+
+@torch.no_grad()
+def get_batchbald_batch(
+    log_probs_N_K_C: torch.Tensor,
+    batch_size: int,
+    *,
+    num_samples: int = 10_000,
+    seed: int | None = None,
+    matmul_dtype: torch.dtype = torch.float32,
+    memory_budget: int = DEFAULT_MEMORY_BUDGET,
+) -> CandidateBatch:
+    """Greedy BatchBALD (Kirsch et al., 2019).
+
+    Step i picks ``argmax_x I[y_S, y_x; w]`` over the points not yet chosen (S = the i chosen points),
+    that is the largest gain ``I[y_x; w | y_S] = H[y_x | y_S] - E_w H[y_x|w]``; step 0 is BALD. The
+    score after each pick is the cumulative joint mutual information::
+
+        I[y_S; w] = H[y_S] - sum_{j in S} E_w H[y_j|w]
+
+    ``H[y_S, y_x] = H[y_S] + H[y_x | y_S]`` is exact (all C^i configurations of the chosen points)
+    while ``C^i <= num_samples``, otherwise estimated from ``num_samples`` sampled configurations
+    (see :func:`~bbal_tutorial.information.entropy_given_configurations`). Samples are drawn once
+    when the estimator switches on, then each is extended with a label for every new pick from its
+    own posterior sample, so consecutive steps share samples.
+
+    ``matmul_dtype`` is the dtype of the big ``(M × K) @ (K × N·C)`` products. float32 (the default)
+    is about twice as fast; it screens the candidates, and those within :data:`RESCORE_MARGIN` of the
+    best are re-scored in float64, so picks and scores are those of float64 (tested). All sums and
+    scores are float64. ``memory_budget`` bounds the working memory of the products in bytes. Gains
+    within :data:`TIE_TOLERANCE` of the best count as ties, resolved to the lowest index.
+    """
+    batch_size = _check(log_probs_N_K_C, batch_size)
+    if num_samples < 1:
+        raise ValueError(f"num_samples must be at least 1, got {num_samples}")
+    if matmul_dtype not in (torch.float32, torch.float64):
+        raise ValueError(f"matmul_dtype must be torch.float32 or torch.float64, got {matmul_dtype}")
+    if batch_size == 0:
+        return CandidateBatch([], [])
+    log_probs_N_K_C = log_probs_N_K_C.detach()
+    N, K, C = log_probs_N_K_C.shape
+    device = log_probs_N_K_C.device
+    generator = _make_generator(seed)
+
+    conditional_entropy_N = per_point(_conditional_entropy, log_probs_N_K_C)
+    available_N = torch.ones(N, dtype=torch.bool, device=device)
+    indices: list[int] = []
+    scores: list[float] = []
+    log_joint_M_K = torch.zeros((1, K), dtype=torch.float64, device=device)  # the empty config
+    components_M = None  # posterior sample behind each sampled configuration
+    for i in range(batch_size):
+        if i == 0:
+            joint_entropy_N = per_point(_entropy, log_probs_N_K_C)  # H[y_x]: BALD's first step
+        else:
+            latest = log_probs_N_K_C[indices[-1]]
+            if C**i <= num_samples:
+                log_joint_M_K = extend_exact_configurations(log_joint_M_K, latest)
+                log_marginal_M = _log_marginal(log_joint_M_K)
+                possible_M = torch.isfinite(log_marginal_M)  # drop configurations of probability 0
+                log_joint_M_K, log_marginal_M = log_joint_M_K[possible_M], log_marginal_M[possible_M]
+                weights_M = log_marginal_M.exp()
+                joint_entropy_S = _neg_p_log_p(log_marginal_M).sum()
+            else:
+                if components_M is None:
+                    log_joint_M_K, components_M = sample_configurations(
+                        log_probs_N_K_C[indices], num_samples, generator
+                    )
+                else:
+                    log_joint_M_K = extend_sampled_configurations(
+                        log_joint_M_K, components_M, latest, generator
+                    )
+                weights_M = torch.full((num_samples,), 1.0 / num_samples, device=device)
+                weights_M = weights_M.double()
+                joint_entropy_S = (-_log_marginal(log_joint_M_K)).mean()
+            joint_entropy_N = joint_entropy_S + entropy_given_configurations(
+                log_joint_M_K,
+                weights_M,
+                log_probs_N_K_C,
+                compute_dtype=matmul_dtype,
+                memory_budget=memory_budget,
+            )
+        chosen_conditional_entropy = conditional_entropy_N[indices].sum()
+        # cumulative I[y_S, y_x; w]; its argmax is the argmax of the gain (H[y_S] is shared)
+        mutual_information_N = joint_entropy_N - conditional_entropy_N - chosen_conditional_entropy
+        mutual_information_N = mutual_information_N.masked_fill(~available_N, -math.inf)
+        if i > 0 and matmul_dtype != torch.float64:
+            best = mutual_information_N.max()
+            contenders = torch.nonzero(mutual_information_N >= best - RESCORE_MARGIN).squeeze(1)
+            mutual_information_N[contenders] = (
+                joint_entropy_S
+                + entropy_given_configurations(
+                    log_joint_M_K, weights_M, log_probs_N_K_C[contenders], memory_budget=memory_budget
+                )
+                - conditional_entropy_N[contenders]
+                - chosen_conditional_entropy
+            )
+        index = _argmax_lowest_index(mutual_information_N, TIE_TOLERANCE)
+        available_N[index] = False
+        indices.append(index)
+        scores.append(float(mutual_information_N[index]))
+    return CandidateBatch(indices, scores)
+
+
+# --------------------------------------------------------------------------------------------------
+# stochastic batch acquisition
+
+
+def _gumbel_top_b(
+    log_weights_N: torch.Tensor, batch_size: int, generator: torch.Generator
+) -> torch.Tensor:
+    """Sample ``batch_size`` indices without replacement with ``p ∝ exp(log_weights)``.
+
+    Gumbel-top-k: the top-b of ``log_weights + Gumbel(0, 1)`` noise is such a sample, in the order
+    sequential sampling would draw it. Noise is drawn on the CPU (device-independent results).
+    """
+    gumbel_N = -torch.empty(log_weights_N.shape[0], dtype=torch.float64).exponential_(
+        generator=generator
+    ).log()
+    keys_N = log_weights_N.double() + gumbel_N.to(log_weights_N.device)
+    return torch.sort(keys_N, descending=True, stable=True).indices[:batch_size]
+
+
+def get_stochastic_batch(
+    log_probs_N_K_C: torch.Tensor,
+    batch_size: int,
+    *,
+    mode: str = "power",
+    coldness: float = 1.0,
+    seed: int | None = None,
+) -> CandidateBatch:
+    """Stochastic batch acquisition from single-point BALD scores (Kirsch et al., TMLR 2023).
+
+    Samples b points without replacement with probability proportional to
+
+    * ``mode="power"``:    ``score^β``          (scores clamped to 1e-12 first)
+    * ``mode="softmax"``:  ``exp(β · score)``
+    * ``mode="softrank"``: ``rank^-β``          (rank 1 = highest BALD score)
+
+    with ``β = coldness`` (0: uniform; large: top-b BALD). Scores are the picks' BALD scores.
+    """
+    batch_size = _check(log_probs_N_K_C, batch_size)
+    if mode not in STOCHASTIC_MODES:
+        raise ValueError(f"mode must be one of {STOCHASTIC_MODES}, got {mode!r}")
+    if not (math.isfinite(coldness) and coldness >= 0):
+        raise ValueError(f"coldness must be a finite number >= 0, got {coldness}")
+    scores_N = per_point(_bald, log_probs_N_K_C)
+    if mode == "power":
+        log_weights_N = coldness * scores_N.clamp_min(_POWER_SCORE_FLOOR).log()
+    elif mode == "softmax":
+        log_weights_N = coldness * scores_N
+    else:
+        order_N = torch.sort(scores_N, descending=True, stable=True).indices
+        ranks_N = torch.empty_like(scores_N)
+        ranks_N[order_N] = torch.arange(1, len(scores_N) + 1, dtype=scores_N.dtype).to(
+            scores_N.device
+        )
+        log_weights_N = -coldness * ranks_N.log()
+    indices_b = _gumbel_top_b(log_weights_N, batch_size, _make_generator(seed))
+    return CandidateBatch(indices_b.tolist(), scores_N[indices_b].tolist())
+
+
+# --------------------------------------------------------------------------------------------------
+# by name
+
+
+def acquire(
+    name: str,
+    log_probs_N_K_C: torch.Tensor,
+    batch_size: int,
+    *,
+    seed: int | None = None,
+    num_samples: int = 10_000,
+    coldness: float = 1.0,
+) -> CandidateBatch:
+    """Run the acquisition function called ``name`` (one of :data:`ACQUISITION_NAMES`).
+
+    ``num_samples`` is used by ``batchbald`` only, ``coldness`` by the stochastic ``*-bald`` modes.
+    """
+    simple = {
+        "random": get_random_batch,
+        "max-entropy": get_max_entropy_batch,
+        "variation-ratios": get_variation_ratios_batch,
+        "mean-std": get_mean_std_batch,
+        "bald": get_bald_batch,
+    }
+    if name in simple:
+        return simple[name](log_probs_N_K_C, batch_size, seed=seed)
+    if name == "batchbald":
+        return get_batchbald_batch(log_probs_N_K_C, batch_size, num_samples=num_samples, seed=seed)
+    if name in ("power-bald", "softmax-bald", "softrank-bald"):
+        mode = name.removesuffix("-bald")
+        return get_stochastic_batch(
+            log_probs_N_K_C, batch_size, mode=mode, coldness=coldness, seed=seed
+        )
+    raise ValueError(f"unknown acquisition function {name!r}; valid names: {ACQUISITION_NAMES}")

@@ -1,0 +1,249 @@
+"""Command line: ``python -m bbal_tutorial run | plot | demo | reproduce``.
+
+``run`` is one active-learning experiment written to a JSON results file (resumable);
+``plot`` draws results files; ``demo`` and ``reproduce`` are the README's headless jobs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bbal_tutorial.acquisition import ACQUISITION_NAMES
+from bbal_tutorial.data import DATASET_NAMES
+
+DEFAULT_OUT_DIR = Path("out")
+
+# `make demo`: three methods on Repeated MNIST with the teaching preset, one seed, a shorter
+# label budget, so that the whole comparison takes under 10 minutes on 2 CPU cores.
+DEMO_METHODS = ("random", "bald", "batchbald")
+DEMO_OVERRIDES: dict[str, Any] = dict(max_labels=100)
+
+# `make reproduce`: the runs the experiment notebooks read, all from the teaching presets.
+REPRODUCE_SEEDS = (0, 1, 2)
+REPRODUCE_RUNS: list[tuple[str, str, dict[str, Any]]] = [
+    # (dataset, acquisition, overrides)
+    *[("repeated-mnist", m, {}) for m in ("random", "bald", "batchbald")],
+]
+
+
+def _config_from_args(args: argparse.Namespace):
+    from bbal_tutorial.presets import make_config
+
+    overrides = {
+        name: value
+        for name, value in {
+            "acquisition": args.acquisition,
+            "batch_size": args.batch_size,
+            "mc_samples": args.mc_samples,
+            "test_mc_samples": args.mc_samples,
+            "num_samples": args.num_samples,
+            "initial_per_class": args.initial_per_class,
+            "max_labels": args.max_labels,
+            "seed": args.seed,
+            "data_source": args.data_source,
+        }.items()
+        if value is not None
+    }
+    return make_config(args.preset, args.dataset, **overrides)
+
+
+def _default_out(config) -> Path:
+    return DEFAULT_OUT_DIR / (
+        f"{config.dataset}-{config.acquisition}-b{config.batch_size}-seed{config.seed}.json"
+    )
+
+
+def _summary(results: dict[str, Any], out: Path | None, seconds: float) -> str:
+    from bbal_tutorial.loop import labels_to_reach
+
+    last = results["rounds"][-1]
+    config = results["config"]
+    to90 = labels_to_reach(results, 0.9)
+    lines = [
+        f"{config['acquisition']} on {config['dataset']} (b={config['batch_size']}, "
+        f"K={config['mc_samples']}, seed {config['seed']}) -- {results['dataset_source']}",
+        f"  {len(results['rounds'])} rounds, {last['n_labeled']} labelled points, "
+        f"final test accuracy {last['test_accuracy']:.3f} (NLL {last['test_nll']:.3f})",
+        f"  labels to reach 90%: {to90 if to90 is not None else 'not reached'}",
+        f"  took {seconds:.0f} s" + (f"; results in {out}" if out else ""),
+    ]
+    return "\n".join(lines)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bbal_tutorial.loop import run_experiment
+
+    config = _config_from_args(args)
+    out = Path(args.out) if args.out else _default_out(config)
+    start = time.perf_counter()
+    results = run_experiment(
+        config,
+        out,
+        data_dir=args.data_dir,
+        download=True if args.download else None,
+        device=args.device,
+        resume=not args.no_resume,
+        progress=not args.quiet,
+    )
+    print(_summary(results, out, time.perf_counter() - start))
+    return 0
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from bbal_tutorial.loop import load_results
+    from bbal_tutorial.plots import plot_runs_summary
+
+    runs = [load_results(path) for path in args.results]
+    num_classes = args.num_classes if args.histogram else None
+    fig = plot_runs_summary(runs, num_classes=num_classes)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=120)
+    print(f"figure written to {out}")
+    return 0
+
+
+def _run_many(
+    jobs: Sequence[tuple[str, str, int, dict[str, Any]]],
+    out_dir: Path,
+    *,
+    args: argparse.Namespace,
+) -> list[Path]:
+    from bbal_tutorial.loop import prepare_data, run_experiment
+    from bbal_tutorial.presets import make_config
+
+    paths = []
+    prepared: dict[tuple, Any] = {}
+    for dataset, acquisition, seed, overrides in jobs:
+        config = make_config(args.preset, dataset, acquisition=acquisition, seed=seed, **overrides)
+        out = out_dir / f"{dataset}-{acquisition}-b{config.batch_size}-seed{seed}.json"
+        # Runs that differ only in the acquisition function share the same data and splits.
+        key = (dataset, seed, tuple(sorted(overrides.items())))
+        if key not in prepared:
+            prepared[key] = prepare_data(config, data_dir=args.data_dir)
+        start = time.perf_counter()
+        results = run_experiment(
+            config, out, device=args.device, progress=not args.quiet, experiment=prepared[key]
+        )
+        print(_summary(results, out, time.perf_counter() - start), flush=True)
+        paths.append(out)
+    return paths
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from bbal_tutorial.loop import labels_to_reach, load_results
+    from bbal_tutorial.plots import plot_runs_summary
+
+    out_dir = Path(args.out_dir)
+    start = time.perf_counter()
+    jobs = [("repeated-mnist", m, args.seed, DEMO_OVERRIDES) for m in DEMO_METHODS]
+    paths = _run_many(jobs, out_dir, args=args)
+    runs = [load_results(p) for p in paths]
+    fig = plot_runs_summary(runs, num_classes=10)
+    figure = out_dir / "demo-repeated-mnist.png"
+    fig.savefig(figure, dpi=120)
+    print("\nRepeated MNIST, labels needed to reach 80% / 90% test accuracy:")
+    for results in runs:
+        name = results["config"]["acquisition"]
+        reach = [labels_to_reach(results, a) for a in (0.8, 0.9)]
+        print(f"  {name:>10}: " + " / ".join("-" if r is None else str(r) for r in reach))
+    print(f"\nDemo finished in {time.perf_counter() - start:.0f} s. Figure: {figure.resolve()}")
+    return 0
+
+
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    out_dir = Path(args.out_dir)
+    seeds = args.seeds or list(REPRODUCE_SEEDS)
+    jobs = [(d, m, s, o) for s in seeds for d, m, o in REPRODUCE_RUNS]
+    start = time.perf_counter()
+    paths = _run_many(jobs, out_dir, args=args)
+    print(f"\n{len(paths)} runs in {time.perf_counter() - start:.0f} s, written to {out_dir}/")
+    return 0
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--preset", default="teaching", choices=("teaching", "paper"))
+    p.add_argument(
+        "--data-dir", default=None, help="dataset folder (default: data/ or $BBAL_DATA_DIR)"
+    )
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bbal_tutorial",
+        description="Bayesian deep active learning with BALD and BatchBALD.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run one active-learning experiment")
+    run.add_argument("--dataset", default="repeated-mnist", choices=DATASET_NAMES)
+    run.add_argument("--acquisition", default="batchbald", choices=ACQUISITION_NAMES)
+    run.add_argument("--batch-size", type=int, help="acquisition size b")
+    run.add_argument("--mc-samples", type=int, help="K, MC-dropout samples (scoring and test)")
+    run.add_argument("--num-samples", type=int, help="BatchBALD's sampled-configuration budget")
+    run.add_argument("--initial-per-class", type=int)
+    run.add_argument("--max-labels", type=int, help="stop at this many labelled points")
+    run.add_argument("--seed", type=int, default=0)
+    run.add_argument("--data-source", choices=("auto", "full", "sample"))
+    run.add_argument(
+        "--download", action="store_true", help="download the dataset (EMNIST: ~540 MB)"
+    )
+    run.add_argument(
+        "--out", help="results JSON (default: out/<dataset>-<method>-b<b>-seed<s>.json)"
+    )
+    run.add_argument(
+        "--no-resume", action="store_true", help="refuse to continue an existing --out"
+    )
+    _add_common(run)
+    run.set_defaults(func=cmd_run)
+
+    plot = sub.add_parser("plot", help="plot accuracy curves of results files")
+    plot.add_argument(
+        "results", nargs="+", help="results JSON files (seeds of a method are pooled)"
+    )
+    plot.add_argument("--out", default="out/curves.png", help="figure file (.png or .svg)")
+    plot.add_argument("--histogram", action="store_true", help="add acquired-class histograms")
+    plot.add_argument("--num-classes", type=int, default=10)
+    plot.set_defaults(func=cmd_plot)
+
+    demo = sub.add_parser("demo", help="Repeated MNIST: random vs BALD vs BatchBALD (minutes)")
+    demo.add_argument("--out-dir", default="out/demo")
+    demo.add_argument("--seed", type=int, default=0)
+    _add_common(demo)
+    demo.set_defaults(func=cmd_demo)
+
+    reproduce = sub.add_parser("reproduce", help="write the results/ the notebooks read")
+    reproduce.add_argument("--out-dir", default="results")
+    reproduce.add_argument("--seeds", type=int, nargs="*")
+    _add_common(reproduce)
+    reproduce.set_defaults(func=cmd_reproduce)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, FileNotFoundError, FileExistsError, RuntimeError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted; run the same command again to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

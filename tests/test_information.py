@@ -1,0 +1,348 @@
+"""Tests for bbal_tutorial.information against an independent numpy float64 brute force."""
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from bbal_tutorial import information as info
+
+# --------------------------------------------------------------------------------------------------
+# independent reference (numpy, float64, explicit enumeration)
+
+
+def xlogx(p):
+    p = np.asarray(p, dtype=np.float64)
+    return np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0)
+
+
+def ref_entropy(p_N_K_C):
+    return -xlogx(p_N_K_C.mean(axis=1)).sum(axis=1)
+
+
+def ref_conditional_entropy(p_N_K_C):
+    return -xlogx(p_N_K_C).sum(axis=2).mean(axis=1)
+
+
+def ref_config_probs(p_n_K_C):
+    """p(c) for every configuration c of the n points, in itertools.product order."""
+    n, K, C = p_n_K_C.shape
+    probs = []
+    for config in itertools.product(range(C), repeat=n):
+        per_k = np.ones(K)
+        for j, c in enumerate(config):
+            per_k = per_k * p_n_K_C[j, :, c]
+        probs.append(per_k.mean())
+    return np.array(probs)
+
+
+def ref_joint_entropy(p_n_K_C):
+    return -xlogx(ref_config_probs(p_n_K_C)).sum()
+
+
+def random_log_probs(N, K, C, seed, dtype=torch.float64, alpha=0.5):
+    """Dirichlet(alpha) probabilities per (point, sample): varied, often confident."""
+    rng = np.random.default_rng(seed)
+    p = rng.dirichlet(np.full(C, alpha), size=(N, K))
+    return torch.from_numpy(np.log(p)).to(dtype)
+
+
+def with_zeros(log_probs_N_K_C):
+    """Set some probabilities to exactly 0 (log-prob -inf) and renormalise."""
+    lp = log_probs_N_K_C.clone()
+    lp[0, :, 0] = -math.inf  # class 0 impossible for point 0 under every sample
+    lp[1, 0, 1] = -math.inf  # one sample rules out class 1 for point 1
+    return torch.log_softmax(lp, dim=-1)
+
+
+def np_p(log_probs):
+    return log_probs.double().exp().numpy()
+
+
+# --------------------------------------------------------------------------------------------------
+# input checking
+
+
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (torch.zeros(3, 4), "3-D"),
+        (torch.zeros(2, 3, 4, 5), "3-D"),
+        (torch.full((2, 0, 3), -1.0), "K = 1"),
+        (torch.zeros(2, 3, 0), "C = 1"),
+        (torch.zeros(2, 3, 4, dtype=torch.int64), "floating point"),
+        (torch.tensor([[[math.nan, 0.0]]]), "NaN"),
+        (torch.tensor([[[math.inf, -math.inf]]]), r"\+inf"),
+        (torch.randn(2, 3, 4), "not normalised"),  # logits
+        (torch.softmax(torch.randn(2, 3, 4), -1), "not normalised"),  # probabilities
+        (torch.full((1, 1, 3), -math.inf), "not normalised"),  # all classes impossible
+    ],
+)
+def test_check_log_probs_rejects(bad, match):
+    with pytest.raises(ValueError, match=match):
+        info.check_log_probs(bad)
+    with pytest.raises(ValueError, match=match):
+        info.mutual_information(bad)
+
+
+def test_check_log_probs_type_error():
+    with pytest.raises(TypeError):
+        info.check_log_probs(np.zeros((1, 1, 1)))
+
+
+def test_check_log_probs_accepts_float32_log_softmax_and_zeros():
+    info.check_log_probs(torch.log_softmax(torch.randn(50, 10, 47) * 5, dim=-1))
+    info.check_log_probs(torch.tensor([[[0.0, -math.inf]]]))
+    info.check_log_probs(torch.zeros(0, 3, 4))
+
+
+# --------------------------------------------------------------------------------------------------
+# per-point quantities
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("C", [2, 5, 47])
+def test_per_point_quantities_match_reference(dtype, C):
+    lp = with_zeros(random_log_probs(6, 7, C, seed=C)).to(dtype)
+    p = np_p(lp)
+    H, EH = info.entropy(lp), info.conditional_entropy(lp)
+    assert H.dtype == EH.dtype == torch.float64
+    tol = 1e-12 if dtype == torch.float64 else 1e-5
+    np.testing.assert_allclose(H.numpy(), ref_entropy(p), atol=tol)
+    np.testing.assert_allclose(EH.numpy(), ref_conditional_entropy(p), atol=tol)
+    mi = info.mutual_information(lp).numpy()
+    np.testing.assert_allclose(mi, ref_entropy(p) - ref_conditional_entropy(p), atol=tol)
+    assert np.all(np.isfinite(mi)) and np.all(mi >= -1e-12) and np.all(mi <= math.log(7) + 1e-9)
+    np.testing.assert_allclose(
+        info.predictive_log_probs(lp).exp().numpy(), p.mean(axis=1), atol=tol
+    )
+
+
+def test_zero_probability_class_is_ignored():
+    """A class with probability 0 everywhere contributes nothing: same as dropping it."""
+    lp = random_log_probs(4, 5, 3, seed=1)
+    padded = torch.cat([lp, torch.full((4, 5, 1), -math.inf, dtype=lp.dtype)], dim=2)
+    for f in (info.entropy, info.conditional_entropy, info.mutual_information):
+        assert torch.equal(f(padded), f(lp))
+    assert torch.isclose(info.joint_entropy_exact(padded[:2]), info.joint_entropy_exact(lp[:2]))
+
+
+def test_k1_bald_is_zero():
+    lp = random_log_probs(5, 1, 4, seed=2)
+    assert torch.equal(info.mutual_information(lp), torch.zeros(5, dtype=torch.float64))
+    assert torch.allclose(info.entropy(lp), info.conditional_entropy(lp))
+
+
+def test_per_point_chunking(monkeypatch):
+    lp = random_log_probs(23, 4, 3, seed=3)
+    whole = info.mutual_information(lp)
+    monkeypatch.setattr(info, "_PER_POINT_CHUNK_ELEMENTS", 5 * 4 * 3)
+    assert torch.equal(info.mutual_information(lp), whole)
+
+
+# --------------------------------------------------------------------------------------------------
+# joint entropy
+
+
+@pytest.mark.parametrize("n, K, C", [(1, 3, 4), (2, 5, 3), (3, 4, 3), (4, 6, 2), (2, 3, 47)])
+def test_joint_entropy_exact_matches_brute_force(n, K, C):
+    lp = with_zeros(random_log_probs(n + 1, K, C, seed=10 * n + C))[-n:]
+    expected = ref_joint_entropy(np_p(lp))
+    assert info.joint_entropy_exact(lp).item() == pytest.approx(expected, abs=1e-12)
+    # enumeration order: row = configuration read as a base-C number
+    log_joint = info.exact_configurations(lp)
+    marginal = torch.logsumexp(log_joint, 1).exp() / K
+    np.testing.assert_allclose(marginal.numpy(), ref_config_probs(np_p(lp)), atol=1e-15)
+
+
+def test_joint_entropy_of_one_point_and_of_nothing():
+    lp = random_log_probs(3, 4, 5, seed=4)
+    assert info.joint_entropy_exact(lp[:1]).item() == pytest.approx(info.entropy(lp)[0].item())
+    assert info.joint_entropy_exact(lp[:0]).item() == 0.0
+    assert info.joint_entropy_sampled(lp[:0], 10).item() == 0.0
+
+
+def test_joint_entropy_exact_refuses_huge_enumeration():
+    lp = random_log_probs(7, 2, 10, seed=5)
+    with pytest.raises(ValueError, match="joint_entropy_sampled"):
+        info.joint_entropy_exact(lp)
+
+
+def sampled_standard_error(p_n_K_C, M):
+    """Exact standard error of the sampled estimator with M i.i.d. samples.
+
+    The estimate is the mean of f(c) = -log q(c) + H[y_n | c] over configurations c of the first n-1
+    points drawn from q; its variance is Var_q[f] / M (stratifying the posterior sample can only
+    lower it). Var_q[f] is computed here by enumerating all c.
+    """
+    first, last = p_n_K_C[:-1], p_n_K_C[-1]
+    n1, K, C = first.shape
+    fs, qs = [], []
+    for config in itertools.product(range(C), repeat=n1):
+        per_k = np.ones(K)
+        for j, c in enumerate(config):
+            per_k = per_k * first[j, :, c]
+        q = per_k.mean()
+        if q == 0:
+            continue
+        cond = (per_k[:, None] * last).mean(axis=0) / q  # p(y_n | c)
+        fs.append(-math.log(q) - xlogx(cond).sum())
+        qs.append(q)
+    fs, qs = np.array(fs), np.array(qs)
+    mean = (qs * fs).sum()
+    return math.sqrt((qs * (fs - mean) ** 2).sum() / M), mean
+
+
+def test_joint_entropy_sampled_converges_to_exact():
+    """Error <= 4 standard errors at every budget (fixed seed), and the estimator is unbiased.
+
+    4 SE: for a fixed seed the test is deterministic; a correct estimator exceeds 4 SE with
+    probability < 1e-4 per budget, a biased one (e.g. wrong weights) fails at large M.
+    """
+    lp = random_log_probs(5, 8, 3, seed=6, alpha=1.0)
+    p = np_p(lp)
+    exact = ref_joint_entropy(p)
+    errors = []
+    for M in (100, 1_000, 10_000, 100_000):
+        se, mean = sampled_standard_error(p, M)
+        assert mean == pytest.approx(exact, abs=1e-12)  # E_q[f] is the joint entropy
+        estimate = info.joint_entropy_sampled(lp, M, seed=0).item()
+        assert abs(estimate - exact) <= 4 * se, (M, estimate, exact, se)
+        errors.append(abs(estimate - exact))
+    assert errors[-1] < 0.02
+    # unbiased: the mean of 200 independent small-M estimates is within 4 SE / sqrt(200)
+    se50, _ = sampled_standard_error(p, 50)
+    estimates = [info.joint_entropy_sampled(lp, 50, seed=s).item() for s in range(200)]
+    assert abs(np.mean(estimates) - exact) <= 4 * se50 / math.sqrt(200)
+
+
+def test_joint_entropy_sampled_reproducible_and_rng_clean():
+    lp = random_log_probs(4, 6, 4, seed=7)
+    state = torch.get_rng_state()
+    a = info.joint_entropy_sampled(lp, 500, seed=3)
+    b = info.joint_entropy_sampled(lp, 500, seed=3)
+    assert torch.equal(a, b)
+    assert torch.equal(state, torch.get_rng_state())
+
+
+def test_joint_entropy_switches_from_exact_to_sampled():
+    lp = random_log_probs(3, 5, 4, seed=8)  # C^n = 64
+    assert torch.equal(info.joint_entropy(lp, num_samples=64), info.joint_entropy_exact(lp))
+    sampled = info.joint_entropy(lp, num_samples=63, seed=1)
+    assert torch.equal(sampled, info.joint_entropy_sampled(lp, 63, seed=1))
+    assert not torch.equal(sampled, info.joint_entropy_exact(lp))
+
+
+def test_sampled_configurations_use_every_posterior_sample_equally():
+    lp = random_log_probs(2, 7, 3, seed=9)
+    log_joint, components = info.sample_configurations(lp, 71, torch.Generator().manual_seed(0))
+    counts = torch.bincount(components, minlength=7)
+    assert counts.min() >= 10 and counts.max() <= 11
+    assert log_joint.shape == (71, 7) and torch.isfinite(log_joint.logsumexp(1)).all()
+
+
+# --------------------------------------------------------------------------------------------------
+# the tiled engine
+
+
+def ref_conditional_given_configs(p_S, p_N):
+    """H[y_n | Y_S] for every candidate n, by enumeration."""
+    n, K, C = p_S.shape
+    out = np.zeros(len(p_N))
+    for config in itertools.product(range(C), repeat=n):
+        per_k = np.ones(K)
+        for j, c in enumerate(config):
+            per_k = per_k * p_S[j, :, c]
+        q = per_k.mean()
+        if q == 0:
+            continue
+        joint_N_C = np.einsum("k,nkc->nc", per_k, p_N) / K
+        out += -xlogx(joint_N_C).sum(1) + xlogx(q)  # p(c) H[y|c] = -sum p(c,y) log p(c,y) + p log p
+    return out
+
+
+@pytest.mark.parametrize("compute_dtype, tol", [(torch.float64, 1e-12), (torch.float32, 2e-5)])
+def test_entropy_given_configurations_matches_brute_force_in_any_chunking(compute_dtype, tol):
+    lp = with_zeros(random_log_probs(13, 5, 3, seed=11))
+    S, pool = lp[:3], lp
+    log_joint = info.exact_configurations(S)
+    weights = (torch.logsumexp(log_joint, 1) - math.log(5)).exp()
+    expected = ref_conditional_given_configs(np_p(S), np_p(pool))
+    results = []
+    for budget in (info.DEFAULT_MEMORY_BUDGET, 1, 700, 5_000):  # tiny budgets: many tiles
+        got = info.entropy_given_configurations(
+            log_joint, weights, pool, compute_dtype=compute_dtype, memory_budget=budget
+        )
+        np.testing.assert_allclose(got.numpy(), expected, atol=tol)
+        results.append(got)
+    for got in results[1:]:
+        np.testing.assert_allclose(got.numpy(), results[0].numpy(), atol=tol)
+
+
+def test_tile_shape_respects_budget():
+    for budget in (1, 10_000, 10**6, 10**9):
+        rows, cands = info._tile_shape(10_000, 5_000, 100, 10, 4, budget, on_cpu=False)
+        assert rows >= 1 and cands >= 1
+        if budget >= 4 * 10 * (2 + 100):  # room for at least one row and one candidate
+            assert 4 * 10 * cands * (2 * rows + 100) <= budget
+
+
+# --------------------------------------------------------------------------------------------------
+# information diagrams
+
+
+def test_two_variable_regions():
+    lp = random_log_probs(1, 6, 4, seed=12)[0]
+    r = info.two_variable_regions(lp)
+    assert r["H[w]"] == pytest.approx(math.log(6))
+    assert r["I[y;w]"] == pytest.approx(info.mutual_information(lp[None]).item())
+    assert r["H[y|w]"] == pytest.approx(info.conditional_entropy(lp[None]).item())
+    assert r["H[y|w]"] + r["I[y;w]"] + r["H[w|y]"] == pytest.approx(r["H[y,w]"])
+    assert r["H[y,w]"] == pytest.approx(math.log(6) + r["H[y|w]"])
+    assert all(isinstance(v, float) for v in r.values())
+
+
+def test_three_variable_regions_of_two_points():
+    lp = with_zeros(random_log_probs(2, 5, 3, seed=13))
+    r = info.three_variable_regions(lp)
+    regions = [
+        "H[y1|y2,w]",
+        "H[y2|y1,w]",
+        "H[w|y1,y2]",
+        "I[y1;y2|w]",
+        "I[y1;w|y2]",
+        "I[y2;w|y1]",
+        "I[y1;y2;w]",
+    ]
+    assert sum(r[k] for k in regions) == pytest.approx(r["H[y1,y2,w]"], abs=1e-12)
+    EH = info.conditional_entropy(lp).numpy()
+    bald = info.mutual_information(lp).numpy()
+    assert r["H[w]"] == pytest.approx(math.log(5))
+    assert r["H[y1,y2,w]"] == pytest.approx(math.log(5) + EH.sum())
+    assert r["I[y1;y2|w]"] == pytest.approx(0.0, abs=1e-12)  # independent given w
+    joint_mi = info.joint_entropy_exact(lp).item() - EH.sum()
+    assert r["I[y1;y2;w]"] == pytest.approx(bald.sum() - joint_mi, abs=1e-12)
+    assert r["I[y1;y2;w]"] >= -1e-12  # = I[y1;y2] here, so never negative
+    with pytest.raises(ValueError, match="2 points"):
+        info.three_variable_regions(lp[:1])
+
+
+def test_three_variable_regions_general_joint_and_negative_co_information():
+    rng = np.random.default_rng(14)
+    table = torch.from_numpy(rng.dirichlet(np.ones(60)).reshape(3, 4, 5))
+    r = info.three_variable_regions_from_joint(table)
+    regions = [k for k in r if k not in ("H[a,b,z]", "H[a]", "H[b]", "H[z]")]
+    assert len(regions) == 7
+    assert sum(r[k] for k in regions) == pytest.approx(r["H[a,b,z]"], abs=1e-12)
+    # z = a XOR b: pairwise independent, jointly dependent -> co-information -log 2
+    xor = torch.zeros(2, 2, 2, dtype=torch.float64)
+    for a, b in itertools.product(range(2), repeat=2):
+        xor[a, b, a ^ b] = 0.25
+    r = info.three_variable_regions_from_joint(xor, names=("y1", "y2", "w"))
+    assert r["I[y1;y2;w]"] == pytest.approx(-math.log(2))
+    assert r["I[y1;y2|w]"] == pytest.approx(math.log(2))
+    assert r["H[y1,y2,w]"] == pytest.approx(2 * math.log(2))
+    two = info.two_variable_regions_from_joint(xor.sum(2))
+    assert two["I[a;b]"] == pytest.approx(0.0, abs=1e-12)

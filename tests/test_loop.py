@@ -1,0 +1,223 @@
+import json
+
+import pytest
+import torch
+
+import bbal_tutorial.loop as loop
+from bbal_tutorial.data import ActiveLearningData
+from bbal_tutorial.loop import (
+    ExperimentConfig,
+    ExperimentData,
+    labels_to_reach,
+    load_results,
+    run_experiment,
+)
+
+# Fields that legitimately differ between two identical runs.
+VOLATILE = {"train_seconds", "eval_seconds", "predict_seconds", "select_seconds"}
+
+
+def tiny_experiment(seed: int = 0, n_per_class: int = 12, num_classes: int = 3) -> ExperimentData:
+    """A generated 3-class problem: each class is a bright square in a different place."""
+    g = torch.Generator().manual_seed(seed)
+    n = n_per_class * num_classes
+    y_N = torch.arange(num_classes).repeat_interleave(n_per_class)
+    x_N = torch.randn(n, 1, 28, 28, generator=g) * 0.3
+    for c in range(num_classes):
+        x_N[y_N == c, :, 4 + 7 * c : 10 + 7 * c, 4 + 7 * c : 10 + 7 * c] += 2.0
+    data = ActiveLearningData(
+        name="tiny",
+        train_x_N_1_H_W=x_N[: n - 9],
+        train_y_N=y_N[: n - 9],
+        test_x_M_1_H_W=x_N[n - 9 :],
+        test_y_M=y_N[n - 9 :],
+        num_classes=num_classes,
+        class_names=[str(c) for c in range(num_classes)],
+        source="generated (test)",
+        original_index_N=torch.arange(n - 9),
+    )
+    # Shuffle so that the held-out test points cover every class.
+    perm = torch.randperm(n, generator=g)
+    data.train_x_N_1_H_W, data.train_y_N = x_N[perm[: n - 9]], y_N[perm[: n - 9]]
+    data.test_x_M_1_H_W, data.test_y_M = x_N[perm[n - 9 :]], y_N[perm[n - 9 :]]
+    labels = data.train_y_N
+    initial = [int(torch.nonzero(labels == c)[0]) for c in range(num_classes)]
+    rest = [i for i in range(len(labels)) if i not in initial]
+    return ExperimentData(
+        data=data,
+        train_indices=list(range(len(labels))),
+        initial_indices=initial,
+        validation_indices=rest[:4],
+        pool_indices=rest[4:],
+    )
+
+
+def tiny_config(**overrides) -> ExperimentConfig:
+    settings = dict(
+        dataset="mnist",
+        acquisition="batchbald",
+        batch_size=2,
+        mc_samples=3,
+        test_mc_samples=3,
+        validation_mc_samples=2,
+        num_samples=20,
+        max_labels=9,
+        max_epochs=2,
+        patience=1,
+        samples_per_epoch=32,
+        train_batch_size=16,
+        seed=3,
+    )
+    return ExperimentConfig(**{**settings, **overrides})
+
+
+def stable(results: dict) -> list[dict]:
+    return [{k: v for k, v in r.items() if k not in VOLATILE} for r in results["rounds"]]
+
+
+def test_round_records_and_budget(tmp_path):
+    experiment = tiny_experiment()
+    out = tmp_path / "run.json"
+    results = run_experiment(tiny_config(), out, experiment=experiment, progress=False)
+    rounds = results["rounds"]
+    # 3 initial labels, b = 2, max 9 labels -> acquisitions at 3, 5, 7 -> final round at 9 labels
+    assert [r["n_labeled"] for r in rounds] == [3, 5, 7, 9]
+    assert [len(r["acquired_indices"]) for r in rounds] == [2, 2, 2, 0]
+    acquired = [i for r in rounds for i in r["acquired_indices"]]
+    assert len(set(acquired)) == len(acquired)
+    assert set(acquired) <= set(experiment.pool_indices)
+    labels = experiment.data.train_y_N
+    for r in rounds:
+        assert r["acquired_labels"] == [int(labels[i]) for i in r["acquired_indices"]]
+        assert 0.0 <= r["test_accuracy"] <= 1.0 and r["test_nll"] > 0
+        assert all(r[k] >= 0 for k in VOLATILE)
+        # BatchBALD's scores are the cumulative joint MI: non-decreasing within a batch
+        assert r["scores"] == sorted(r["scores"])
+    assert results["finished"] is not None
+    assert results["config"] == tiny_config().to_dict()
+    assert results["dataset_source"] == "generated (test)"
+    assert load_results(out) == json.loads(json.dumps(results))
+    assert labels_to_reach(results, 0.0) == 3
+    assert labels_to_reach(results, 1.01) is None
+
+
+def test_same_seed_same_record_and_other_seed_differs(tmp_path):
+    a = run_experiment(tiny_config(), experiment=tiny_experiment(), progress=False)
+    b = run_experiment(tiny_config(), experiment=tiny_experiment(), progress=False)
+    c = run_experiment(tiny_config(seed=4), experiment=tiny_experiment(), progress=False)
+    assert stable(a) == stable(b)
+    assert stable(a) != stable(c)
+
+
+class SimulatedInterruptError(Exception):
+    pass
+
+
+def test_resume_after_interruption_between_rounds(tmp_path):
+    reference = run_experiment(tiny_config(), experiment=tiny_experiment(), progress=False)
+    out = tmp_path / "run.json"
+
+    def stop_after_two_rounds(results):
+        if len(results["rounds"]) == 2:
+            raise SimulatedInterruptError
+
+    with pytest.raises(SimulatedInterruptError):
+        run_experiment(
+            tiny_config(),
+            out,
+            experiment=tiny_experiment(),
+            progress=False,
+            on_round=stop_after_two_rounds,
+        )
+    assert len(load_results(out)["rounds"]) == 2
+    resumed = run_experiment(tiny_config(), out, experiment=tiny_experiment(), progress=False)
+    assert stable(resumed) == stable(reference)
+    assert stable(load_results(out)) == stable(reference)
+
+
+def test_resume_after_interruption_inside_a_round(tmp_path, monkeypatch):
+    reference = run_experiment(tiny_config(), experiment=tiny_experiment(), progress=False)
+    out = tmp_path / "run.json"
+    real_acquire = loop.acquire
+    calls = []
+
+    def acquire_then_crash(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:  # in the middle of the third round, after training
+            raise SimulatedInterruptError
+        return real_acquire(*args, **kwargs)
+
+    monkeypatch.setattr(loop, "acquire", acquire_then_crash)
+    with pytest.raises(SimulatedInterruptError):
+        run_experiment(tiny_config(), out, experiment=tiny_experiment(), progress=False)
+    assert len(load_results(out)["rounds"]) == 2
+    monkeypatch.setattr(loop, "acquire", real_acquire)
+    resumed = run_experiment(tiny_config(), out, experiment=tiny_experiment(), progress=False)
+    assert stable(resumed) == stable(reference)
+    # the file on disk was never half-written: no temporary files left beside it
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.json"]
+
+
+def test_finished_run_is_returned_not_rerun(tmp_path, monkeypatch):
+    out = tmp_path / "run.json"
+    first = run_experiment(tiny_config(), out, experiment=tiny_experiment(), progress=False)
+    monkeypatch.setattr(loop, "run_round", lambda *a, **k: pytest.fail("should not train"))
+    again = run_experiment(tiny_config(), out, experiment=tiny_experiment(), progress=False)
+    assert again == json.loads(json.dumps(first))
+
+
+def test_resume_refuses_other_settings(tmp_path):
+    out = tmp_path / "run.json"
+    run_experiment(tiny_config(max_labels=5), out, experiment=tiny_experiment(), progress=False)
+    with pytest.raises(ValueError, match="different settings.*batch_size"):
+        run_experiment(tiny_config(batch_size=1), out, experiment=tiny_experiment(), progress=False)
+    with pytest.raises(FileExistsError):
+        run_experiment(
+            tiny_config(max_labels=5),
+            out,
+            experiment=tiny_experiment(),
+            progress=False,
+            resume=False,
+        )
+
+
+@pytest.mark.parametrize("method", ["random", "bald", "max-entropy", "softmax-bald"])
+def test_every_acquisition_plugs_in_by_name(method, monkeypatch):
+    pool_passes = []
+    real_predict = loop.predict_log_probs
+
+    def counting_predict(*args, desc="", **kwargs):
+        pool_passes.append(desc == "scoring pool")
+        return real_predict(*args, desc=desc, **kwargs)
+
+    monkeypatch.setattr(loop, "predict_log_probs", counting_predict)
+    results = run_experiment(
+        tiny_config(acquisition=method, max_labels=5), experiment=tiny_experiment(), progress=False
+    )
+    assert [r["n_labeled"] for r in results["rounds"]] == [3, 5]
+    # random acquisition never needs the K forward passes over the pool
+    assert sum(pool_passes) == (0 if method == "random" else 1)
+
+
+def test_bad_settings_and_files(tmp_path):
+    with pytest.raises(ValueError, match="unknown acquisition function 'badld'"):
+        tiny_config(acquisition="badld")
+    with pytest.raises(ValueError, match="batch_size must be at least 1"):
+        tiny_config(batch_size=0)
+    with pytest.raises(ValueError, match="unknown setting"):
+        ExperimentConfig.from_dict({"bacth_size": 3})
+    with pytest.raises(FileNotFoundError, match="no results file"):
+        load_results(tmp_path / "missing.json")
+    (tmp_path / "bad.json").write_text("{not json")
+    with pytest.raises(ValueError, match="not valid JSON"):
+        load_results(tmp_path / "bad.json")
+    (tmp_path / "other.json").write_text('{"a": 1}')
+    with pytest.raises(ValueError, match="not a bbal_tutorial results file"):
+        load_results(tmp_path / "other.json")
+
+
+def test_learns_something():
+    """The loop really trains: on the easy generated task the last model beats chance clearly."""
+    config = tiny_config(max_epochs=6, patience=6, samples_per_epoch=128, max_labels=7)
+    results = run_experiment(config, experiment=tiny_experiment(), progress=False)
+    assert results["rounds"][-1]["test_accuracy"] >= 0.6  # chance is 1/3
