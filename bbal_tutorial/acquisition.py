@@ -8,11 +8,11 @@ with pool indices in selection order. Information quantities are float64 (see
 * ``max-entropy``        top-b of ``H[y]``
 * ``variation-ratios``   top-b of ``1 - max_c p(y=c|x)``
 * ``mean-std``           top-b of ``1/C sum_c std_k p(y=c|x,w_k)``
-* ``bald``               top-b of ``I[y;w]`` — sums individual scores, double-counting shared information
+* ``bald``               top-b of ``I[y;w]`` (summing scores double-counts shared information)
 * ``batchbald``          greedy ``argmax_x I[y_S, y_x; w]``; scores are the cumulative joint MI
-* ``power-bald`` / ``softmax-bald`` / ``softrank-bald``: stochastic batch acquisition (Kirsch et al.,
-  TMLR 2023), sampling b points without replacement with ``p ∝ score^β``, ``p ∝ exp(β·score)`` or
-  ``p ∝ rank^-β`` via Gumbel-top-k.
+* ``power-bald`` / ``softmax-bald`` / ``softrank-bald``: stochastic batch acquisition (Kirsch
+  et al., TMLR 2023), sampling b points without replacement with ``p ∝ score^β``,
+  ``p ∝ exp(β·score)`` or ``p ∝ rank^-β`` via Gumbel-top-k.
 
 Ties go to the lowest pool index. Randomness comes from a private ``torch.Generator`` seeded with
 ``seed`` (fresh entropy when ``None``); torch's global RNG is never touched.
@@ -74,9 +74,10 @@ STOCHASTIC_MODES: tuple[str, ...] = ("power", "softmax", "softrank")
 #: lowest index (float64 rounding differs between tiles, so exact duplicates may differ by ~1e-15).
 TIE_TOLERANCE = 1e-10
 
-#: With float32 products, every candidate within this many nats of the best is re-scored in float64
-#: before picking. Measured float32 errors are <= 2e-6 nats (N=1000, K=100, C=10, M=10,000), so the
-#: pick is the float64 pick; without this step near-duplicates (gaps ~1e-6) were ordered by rounding.
+#: With float32 products, every candidate within this many nats of the best is re-scored in
+#: float64 before picking. Measured float32 errors are <= 2e-6 nats (N=1000, K=100, C=10,
+#: M=10,000), so the pick is the float64 pick; without this step near-duplicates (gaps ~1e-6)
+#: were ordered by rounding.
 RESCORE_MARGIN = 1e-4
 
 # Power mode: scores are clamped to this before taking logs, so points with BALD = 0 (or rounding
@@ -98,7 +99,9 @@ def _check(log_probs_N_K_C: torch.Tensor, batch_size: int) -> int:
     batch_size = operator.index(batch_size)
     N = log_probs_N_K_C.shape[0]
     if not 0 <= batch_size <= N:
-        raise ValueError(f"batch_size must be between 0 and the pool size N = {N}, got {batch_size}")
+        raise ValueError(
+            f"batch_size must be between 0 and the pool size N = {N}, got {batch_size}"
+        )
     return batch_size
 
 
@@ -145,7 +148,9 @@ def get_variation_ratios_batch(
 def _mean_std(log_probs_N_K_C: torch.Tensor) -> torch.Tensor:
     probs_N_K_C = log_probs_N_K_C.double().exp()
     # population variance over the K samples (0 for K = 1); clamp rounding below 0 before sqrt
-    variance_N_C = (probs_N_K_C.square().mean(dim=1) - probs_N_K_C.mean(dim=1).square()).clamp_min(0)
+    variance_N_C = (probs_N_K_C.square().mean(dim=1) - probs_N_K_C.mean(dim=1).square()).clamp_min(
+        0
+    )
     return variance_N_C.sqrt().mean(dim=1)
 
 
@@ -176,6 +181,32 @@ def _argmax_lowest_index(scores_N: torch.Tensor, tolerance: float) -> int:
     return int(torch.nonzero(scores_N >= best - tolerance)[0, 0])
 
 
+def _add_latest_pick(
+    log_joint_M_K: torch.Tensor,
+    components_M: torch.Tensor | None,
+    log_probs_N_K_C: torch.Tensor,
+    indices: list[int],
+    num_samples: int,
+    generator: torch.Generator,
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Configurations of the chosen points after the latest pick, ``(log_joint_M_K, components_M)``.
+
+    Exact (all C^i, minus those of probability 0; ``components_M`` is None) while
+    ``C^i <= num_samples``; then sampled: drawn afresh at the switch, extended afterwards.
+    """
+    C = log_probs_N_K_C.shape[2]
+    latest_K_C = log_probs_N_K_C[indices[-1]]
+    if C ** len(indices) <= num_samples:
+        log_joint_M_K = extend_exact_configurations(log_joint_M_K, latest_K_C)
+        return log_joint_M_K[torch.isfinite(_log_marginal(log_joint_M_K))], None
+    if components_M is None:
+        return sample_configurations(log_probs_N_K_C[indices], num_samples, generator)
+    log_joint_M_K = extend_sampled_configurations(
+        log_joint_M_K, components_M, latest_K_C, generator
+    )
+    return log_joint_M_K, components_M
+
+
 @torch.no_grad()
 def get_batchbald_batch(
     log_probs_N_K_C: torch.Tensor,
@@ -188,9 +219,9 @@ def get_batchbald_batch(
 ) -> CandidateBatch:
     """Greedy BatchBALD (Kirsch et al., 2019).
 
-    Step i picks ``argmax_x I[y_S, y_x; w]`` over the points not yet chosen (S = the i chosen points),
-    that is the largest gain ``I[y_x; w | y_S] = H[y_x | y_S] - E_w H[y_x|w]``; step 0 is BALD. The
-    score after each pick is the cumulative joint mutual information::
+    Step i picks ``argmax_x I[y_S, y_x; w]`` over the points not yet chosen (S = the i chosen
+    points), that is the largest gain ``I[y_x; w | y_S] = H[y_x | y_S] - E_w H[y_x|w]``; step 0
+    is BALD. The score after each pick is the cumulative joint mutual information::
 
         I[y_S; w] = H[y_S] - sum_{j in S} E_w H[y_j|w]
 
@@ -198,13 +229,15 @@ def get_batchbald_batch(
     while ``C^i <= num_samples``, otherwise estimated from ``num_samples`` sampled configurations
     (see :func:`~bbal_tutorial.information.entropy_given_configurations`). Samples are drawn once
     when the estimator switches on, then each is extended with a label for every new pick from its
-    own posterior sample, so consecutive steps share samples.
+    own posterior sample, so consecutive steps share samples. Memory: ``num_samples × K`` float64
+    for the configurations plus ``memory_budget`` for the products.
 
-    ``matmul_dtype`` is the dtype of the big ``(M × K) @ (K × N·C)`` products. float32 (the default)
-    is about twice as fast; it screens the candidates, and those within :data:`RESCORE_MARGIN` of the
-    best are re-scored in float64, so picks and scores are those of float64 (tested). All sums and
-    scores are float64. ``memory_budget`` bounds the working memory of the products in bytes. Gains
-    within :data:`TIE_TOLERANCE` of the best count as ties, resolved to the lowest index.
+    ``matmul_dtype`` is the dtype of the big ``(M × K) @ (K × N·C)`` products. float32 (the
+    default) is about twice as fast; it screens the candidates, and those within
+    :data:`RESCORE_MARGIN` of the best are re-scored in float64, so picks and scores are those of
+    float64 (tested). All sums and scores are float64. ``memory_budget`` bounds the working memory
+    of the products in bytes. Gains within :data:`TIE_TOLERANCE` of the best count as ties,
+    resolved to the lowest index.
     """
     batch_size = _check(log_probs_N_K_C, batch_size)
     if num_samples < 1:
@@ -223,31 +256,21 @@ def get_batchbald_batch(
     indices: list[int] = []
     scores: list[float] = []
     log_joint_M_K = torch.zeros((1, K), dtype=torch.float64, device=device)  # the empty config
-    components_M = None  # posterior sample behind each sampled configuration
+    components_M = None  # the posterior sample behind each sampled configuration
     for i in range(batch_size):
         if i == 0:
             joint_entropy_N = per_point(_entropy, log_probs_N_K_C)  # H[y_x]: BALD's first step
         else:
-            latest = log_probs_N_K_C[indices[-1]]
-            if C**i <= num_samples:
-                log_joint_M_K = extend_exact_configurations(log_joint_M_K, latest)
-                log_marginal_M = _log_marginal(log_joint_M_K)
-                possible_M = torch.isfinite(log_marginal_M)  # drop configurations of probability 0
-                log_joint_M_K, log_marginal_M = log_joint_M_K[possible_M], log_marginal_M[possible_M]
+            log_joint_M_K, components_M = _add_latest_pick(
+                log_joint_M_K, components_M, log_probs_N_K_C, indices, num_samples, generator
+            )
+            log_marginal_M = _log_marginal(log_joint_M_K)
+            if components_M is None:  # exact: weight each configuration by its probability
                 weights_M = log_marginal_M.exp()
                 joint_entropy_S = _neg_p_log_p(log_marginal_M).sum()
-            else:
-                if components_M is None:
-                    log_joint_M_K, components_M = sample_configurations(
-                        log_probs_N_K_C[indices], num_samples, generator
-                    )
-                else:
-                    log_joint_M_K = extend_sampled_configurations(
-                        log_joint_M_K, components_M, latest, generator
-                    )
-                weights_M = torch.full((num_samples,), 1.0 / num_samples, device=device)
-                weights_M = weights_M.double()
-                joint_entropy_S = (-_log_marginal(log_joint_M_K)).mean()
+            else:  # sampled from p(y_S): equal weights, H[y_S] ≈ mean of -log p(c_m)
+                weights_M = torch.full_like(log_marginal_M, 1.0 / num_samples)
+                joint_entropy_S = -log_marginal_M.mean()
             joint_entropy_N = joint_entropy_S + entropy_given_configurations(
                 log_joint_M_K,
                 weights_M,
@@ -265,7 +288,10 @@ def get_batchbald_batch(
             mutual_information_N[contenders] = (
                 joint_entropy_S
                 + entropy_given_configurations(
-                    log_joint_M_K, weights_M, log_probs_N_K_C[contenders], memory_budget=memory_budget
+                    log_joint_M_K,
+                    weights_M,
+                    log_probs_N_K_C[contenders],
+                    memory_budget=memory_budget,
                 )
                 - conditional_entropy_N[contenders]
                 - chosen_conditional_entropy
@@ -289,9 +315,11 @@ def _gumbel_top_b(
     Gumbel-top-k: the top-b of ``log_weights + Gumbel(0, 1)`` noise is such a sample, in the order
     sequential sampling would draw it. Noise is drawn on the CPU (device-independent results).
     """
-    gumbel_N = -torch.empty(log_weights_N.shape[0], dtype=torch.float64).exponential_(
-        generator=generator
-    ).log()
+    gumbel_N = (
+        -torch.empty(log_weights_N.shape[0], dtype=torch.float64)
+        .exponential_(generator=generator)
+        .log()
+    )
     keys_N = log_weights_N.double() + gumbel_N.to(log_weights_N.device)
     return torch.sort(keys_N, descending=True, stable=True).indices[:batch_size]
 

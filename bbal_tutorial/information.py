@@ -20,15 +20,16 @@ Joint entropy of a set S of n points (labels ``Y_S = (y_1..y_n)``; the y's are i
 * ``p(Y_S = c_1..c_n) = 1/K sum_k prod_j p(y_j = c_j | w_k)``, ``H[Y_S] = -sum p log p``
 * exact: enumerate all C^n configurations, built up one point at a time;
 * sampled (the BatchBALD paper's estimator): draw M configurations of the first n-1 points from
-  ``p(Y_S')`` (pick a sample ``w_k`` uniformly, then each label from ``p(y_j|w_k)``), evaluate each under
-  all K samples, and sum the last point's C labels exactly, importance-weighted by ``1/q(c_m)``::
+  ``p(Y_S')`` (pick a sample ``w_k`` uniformly, then each label from ``p(y_j|w_k)``), evaluate
+  each under all K samples, and sum the last point's C labels exactly, importance-weighted by
+  ``1/q(c_m)``::
 
       H[Y_S] ≈ 1/M sum_m sum_y -p(c_m, y)/q(c_m) · log p(c_m, y)       q(c_m) = p(Y_S' = c_m)
              = 1/M sum_m ( -log q(c_m) + H[y | Y_S' = c_m] )
 
-  The second line is the same number (``sum_y p(c_m, y) = q(c_m)``) and is what we compute: it only
-  ever handles the conditional ``p(y | c_m)``, a proper distribution with entries in [0, 1], so it is safe
-  in float32 even when ``p(c_m, y)`` underflows.
+  The second line is the same number (``sum_y p(c_m, y) = q(c_m)``) and is what we compute: it
+  only handles the conditional ``p(y | c_m)``, a proper distribution with entries in [0, 1], so it
+  is safe in float32 even when ``p(c_m, y)`` underflows.
 
 Information diagrams: :func:`two_variable_regions` (y and w of one point) and
 :func:`three_variable_regions` (y1, y2 and w: seven regions, centre = co-information).
@@ -70,10 +71,10 @@ MAX_EXACT_CONFIGURATIONS = 2**20
 #: Working memory (bytes) for the tiles of :func:`entropy_given_configurations`.
 DEFAULT_MEMORY_BUDGET = 256 * 2**20
 
-# On a CPU, tiles that stay in cache run ~30% faster than huge ones (measured on the benchmark machine);
-# on a GPU, larger is better and the memory budget alone decides.
+# On a CPU, moderate tiles (8 MB buffers, inside the L3 cache) ran 10-30% faster than tiles of
+# hundreds of MB on the benchmark machine; on a GPU, larger is better and the budget alone decides.
 _CPU_TILE_ROWS = 1024
-_CPU_TILE_ELEMENTS = 2**20
+_CPU_TILE_ELEMENTS = 2**21
 # Points per chunk in the per-point quantities: bounds the float64 temporaries to ~100 MB.
 _PER_POINT_CHUNK_ELEMENTS = 2**22
 # Probabilities below this are set to 0 in float32 tiles: products of two such numbers would be
@@ -191,8 +192,8 @@ def extend_exact_configurations(
 ) -> torch.Tensor:
     """Add one point to every configuration: all M · C extensions, shape (M·C, K).
 
-    ``log p(c_m, y = c | w_k) = log p(c_m | w_k) + log p(y = c | w_k)``, since the y's are independent
-    given w. Row ``m·C + c`` extends configuration m with label c.
+    ``log p(c_m, y = c | w_k) = log p(c_m | w_k) + log p(y = c | w_k)``, since the y's are
+    independent given w. Row ``m·C + c`` extends configuration m with label c.
     """
     M, K = log_joint_M_K.shape
     log_joint_M_C_K = log_joint_M_K[:, None, :] + log_probs_K_C.double().t()[None, :, :]
@@ -200,7 +201,7 @@ def extend_exact_configurations(
 
 
 def exact_configurations(log_probs_n_K_C: torch.Tensor) -> torch.Tensor:
-    """All C^n label configurations of n points: ``log p(Y_S = c_m | w_k)``, shape (C^n, K), float64.
+    """All C^n label configurations of n points: ``log p(Y_S = c_m | w_k)``, shape (C^n, K).
 
     Built one point at a time (row index = the configuration read as a base-C number, first point
     most significant). n = 0 gives the single empty configuration with probability 1.
@@ -232,8 +233,8 @@ def extend_sampled_configurations(
 
     Each configuration m was drawn from one posterior sample ``k_m = components_M[m]``; extending it
     from the same ``w_{k_m}`` keeps it an exact draw from the joint ``p(Y_S, y)``. Returns the new
-    ``log p(c_m, y_m | w_k)`` for all k, shape (M, K). Sampling happens on the CPU with ``generator``,
-    so results do not depend on the device.
+    ``log p(c_m, y_m | w_k)`` for all k, shape (M, K). Sampling happens on the CPU with
+    ``generator``, so results do not depend on the device.
     """
     log_probs_cpu_K_C = log_probs_K_C.detach().double().cpu()
     probs_M_C = log_probs_cpu_K_C[components_M.cpu()].exp()
@@ -245,10 +246,11 @@ def extend_sampled_configurations(
 def sample_configurations(
     log_probs_n_K_C: torch.Tensor, num_samples: int, generator: torch.Generator
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Draw ``num_samples`` configurations of n points from ``p(Y_S) = 1/K sum_k prod_j p(y_j|w_k)``.
+    """Draw ``num_samples`` configurations of n points from ``p(Y_S) = mean_k prod_j p(y_j|w_k)``.
 
-    The mixture component ``k_m`` of sample m is stratified: ``k_m = (m + offset) mod K`` with a random
-    offset, so every ``w_k`` is used equally often (lower variance) while each ``k_m`` is still uniform.
+    The mixture component ``k_m`` of sample m is stratified: ``k_m = (m + offset) mod K`` with a
+    random offset, so every ``w_k`` is used equally often (lower variance) while each ``k_m`` is
+    still uniform.
     Returns ``(log_joint_M_K, components_M)`` with ``log_joint_M_K[m, k] = log p(c_m | w_k)``.
     """
     n, K, C = log_probs_n_K_C.shape
@@ -304,8 +306,9 @@ def entropy_given_configurations(
     ``p(y_n = c | c_m) = sum_k p(w_k | c_m) p(y_n = c | w_k)`` with the posterior
     ``p(w_k | c_m) = p(c_m | w_k) / (K p(c_m))``, so for all candidates at once it is one matrix
     product ``(M × K) @ (K × N·C)``, done in tiles of rows × candidates that fit ``memory_budget``
-    bytes. ``compute_dtype`` is the dtype of that product (float64 or float32; the posterior rows and
-    the conditionals lie in [0, 1], so float32 loses only relative precision); sums are float64.
+    bytes. ``compute_dtype`` is the dtype of that product (float64 or float32; the posterior rows
+    and the conditionals lie in [0, 1], so float32 loses only relative precision); sums are
+    float64.
     Configurations with ``p(c_m) = 0`` must have weight 0: they are skipped.
     """
     M, K = log_joint_M_K.shape
@@ -325,9 +328,7 @@ def entropy_given_configurations(
     M = posterior_M_K.shape[0]
 
     itemsize = torch.finfo(compute_dtype).bits // 8
-    rows, candidates = _tile_shape(
-        M, N, K, C, itemsize, memory_budget, on_cpu=device.type == "cpu"
-    )
+    rows, candidates = _tile_shape(M, N, K, C, itemsize, memory_budget, on_cpu=device.type == "cpu")
     tiny = torch.finfo(compute_dtype).tiny
     buffer = torch.empty(rows * candidates * C, dtype=compute_dtype, device=device)
     log_buffer = torch.empty_like(buffer)
@@ -344,11 +345,12 @@ def entropy_given_configurations(
             cond_probs = buffer[: height * width].view(height, width)
             torch.mm(posterior_M_K[row:row_end], probs_K_W, out=cond_probs)
             # p log p with 0 · log 0 = 0: clamping 0 to `tiny` adds |tiny · log tiny| ≈ 1e-36.
+            # log2 is ~10% faster than log on CPU; the factor ln 2 is applied once, below.
             cond_probs.clamp_(min=tiny)
-            p_log_p = log_buffer[: height * width].view(height, width)
-            torch.log(cond_probs, out=p_log_p).mul_(cond_probs)
-            sum_W += (weights_M[row:row_end] @ p_log_p).double()
-        result_N[start:end] = -sum_W.view(end - start, C).sum(dim=1)
+            p_log2_p = log_buffer[: height * width].view(height, width)
+            torch.log2(cond_probs, out=p_log2_p).mul_(cond_probs)
+            sum_W += (weights_M[row:row_end] @ p_log2_p).double()
+        result_N[start:end] = -math.log(2) * sum_W.view(end - start, C).sum(dim=1)
     return result_N
 
 
@@ -405,7 +407,7 @@ def joint_entropy_sampled(
 def joint_entropy(
     log_probs_n_K_C: torch.Tensor, *, num_samples: int = 10_000, seed: int | None = None
 ) -> torch.Tensor:
-    """``H[y_1..y_n]``: exact while ``C^n <= num_samples``, otherwise sampled with ``num_samples``."""
+    """``H[y_1..y_n]``: exact while ``C^n <= num_samples``, else sampled with ``num_samples``."""
     n, K, C = log_probs_n_K_C.shape
     if C**n <= num_samples:
         return joint_entropy_exact(log_probs_n_K_C)

@@ -359,6 +359,27 @@ def load_results(path: str | Path) -> dict[str, Any]:
     return results
 
 
+def _change_label_budget(results: dict[str, Any], config: ExperimentConfig) -> None:
+    """Let a run continue under a new ``max_labels`` (e.g. extend a finished run).
+
+    Rounds whose acquisition was cut short by the old budget (fewer than ``batch_size`` points,
+    or none in the final round) are dropped: with the new budget they would have acquired more.
+    Every other round is exactly what a run with the new budget computes, because each round is
+    seeded by ``(seed, round)`` alone.
+    """
+    rounds = results["rounds"]
+    while rounds and len(rounds[-1]["acquired_indices"]) < config.batch_size:
+        rounds.pop()
+    labelled = len(results["initial_indices"]) + sum(len(r["acquired_indices"]) for r in rounds)
+    if config.max_labels < labelled:
+        raise ValueError(
+            f"the run already has {labelled} labelled points; max_labels={config.max_labels} "
+            "cannot shrink it (plot fewer rounds instead, or start a new --out file)"
+        )
+    results["config"] = config.to_dict()
+    results["finished"] = None
+
+
 def run_experiment(
     config: ExperimentConfig,
     out: str | Path | None = None,
@@ -386,10 +407,10 @@ def run_experiment(
                 f"{out} exists; pass resume=True (CLI: drop --no-resume) or pick a new --out"
             )
         results = load_results(out)
-        if results["config"] != config.to_dict():
-            changed = sorted(
-                k for k, v in config.to_dict().items() if results["config"].get(k) != v
-            )
+        changed = sorted(k for k, v in config.to_dict().items() if results["config"].get(k) != v)
+        if changed == ["max_labels"]:
+            _change_label_budget(results, config)
+        elif changed:
             raise ValueError(
                 f"{out} holds a run with different settings ({', '.join(changed)}); "
                 "use another --out file, or delete it to start over"

@@ -88,7 +88,7 @@ _TEACHING: dict[str, dict[str, Any]] = {
         mc_samples=10,
         test_mc_samples=10,
         initial_per_class=2,
-        max_labels=150,
+        max_labels=200,
         max_train_images=1000,
         num_repeats=3,
         noise_std=0.1,
@@ -119,7 +119,7 @@ WHY: dict[str, dict[str, str]] = {
         "of 100 (BALD and BatchBALD rankings barely change with more samples at this scale, "
         "the forward passes are 5x cheaper). Shows BatchBALD >= BALD at b = 10.",
         "repeated-mnist": "Pool cut to 1,000 original images (3,000 noisy copies) and the label "
-        "budget to 150; epochs of 1,024 draws. K = 10 and b = 10 as in the paper, so BALD still "
+        "budget to 200; epochs of 1,024 draws. K = 10 and b = 10 as in the paper, so BALD still "
         "picks several copies of the same digit per batch and falls behind random.",
         "emnist": "Pool cut to 10,000 training images, test set to 4,700 and the label budget to "
         "150 (b = 5, K = 10 as in the paper): enough rounds to see BALD's lopsided class "

@@ -221,3 +221,18 @@ def test_learns_something():
     config = tiny_config(max_epochs=6, patience=6, samples_per_epoch=128, max_labels=7)
     results = run_experiment(config, experiment=tiny_experiment(), progress=False)
     assert results["rounds"][-1]["test_accuracy"] >= 0.6  # chance is 1/3
+
+
+def test_a_finished_run_can_be_extended_to_a_larger_label_budget(tmp_path):
+    reference = run_experiment(tiny_config(), experiment=tiny_experiment(), progress=False)
+    out = tmp_path / "run.json"
+    # max_labels=6 ends with a truncated acquisition (3 -> 5 -> 6): that round must be redone
+    short = run_experiment(
+        tiny_config(max_labels=6), out, experiment=tiny_experiment(), progress=False
+    )
+    assert [r["n_labeled"] for r in short["rounds"]] == [3, 5, 6]
+    extended = run_experiment(tiny_config(), out, experiment=tiny_experiment(), progress=False)
+    assert stable(extended) == stable(reference)
+    assert extended["config"]["max_labels"] == 9
+    with pytest.raises(ValueError, match="cannot shrink"):
+        run_experiment(tiny_config(max_labels=4), out, experiment=tiny_experiment(), progress=False)

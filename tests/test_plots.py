@@ -85,3 +85,287 @@ def test_summary_figure_caption_names_source_and_dates(tmp_path):
     fig = plot_runs_summary(runs, num_classes=3)
     fig.savefig(tmp_path / "f.png")
     assert (tmp_path / "f.png").stat().st_size > 1000
+
+
+# --------------------------------------------------------------------------------------------------
+# information diagrams (notebook 01)
+
+import math  # noqa: E402
+
+import matplotlib.pyplot as plt  # noqa: E402
+import torch  # noqa: E402
+
+from bbal_tutorial import examples, plots  # noqa: E402
+from bbal_tutorial import information as info  # noqa: E402
+
+
+def polygon_area(patch):
+    """Area enclosed by a patch's path (shoelace over its flattened polygons), in data units."""
+    area = 0.0
+    # a whole circle is a Circle patch: a unit path scaled by its patch transform
+    path = patch.get_patch_transform().transform_path(patch.get_path())
+    for xy in path.to_polygons():
+        x, y = xy[:, 0], xy[:, 1]
+        area += 0.5 * abs(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1)))
+    return area
+
+
+def all_text(ax_or_fig):
+    return "\n".join(t.get_text() for t in ax_or_fig.findobj(plt.Text))
+
+
+def test_info_math_uses_the_blog_notation():
+    assert plots.info_math("I[y1;w|y2]") == r"$\mathbb{I}(y_1;\boldsymbol{\omega}|y_2)$"
+    assert plots.info_math("H[y]") == r"$\mathbb{H}(y)$"
+
+
+def test_bald_venn_areas_are_the_information_quantities():
+    log_probs_K_C = examples.sample_predictions_log_probs(4, 3, disagreement=0.5, confidence=0.9)
+    regions = info.two_variable_regions(log_probs_K_C)
+    ax = plots.plot_bald_venn(log_probs_K_C)
+    # matplotlib-venn adds the regions in the order y only, w only, overlap; drawn in nats
+    areas = [polygon_area(p) for p in ax.patches]
+    expected = [regions["H[y|w]"], regions["H[w|y]"], regions["I[y;w]"]]
+    np.testing.assert_allclose(areas, expected, rtol=2e-3)
+    text = all_text(ax)
+    assert f"{regions['I[y;w]']:.2f} = {regions['H[y]']:.2f}" in ax.get_title()
+    assert f"= {regions['H[w]']:.2f}" in text and f"= {math.log(4):.2f}" in text
+    plt.close("all")
+
+
+def test_bald_venn_without_disagreement_has_no_overlap():
+    log_probs_K_C = examples.sample_predictions_log_probs(4, 3, disagreement=0.0, confidence=0.9)
+    regions = info.two_variable_regions(log_probs_K_C)
+    ax = plots.plot_bald_venn(log_probs_K_C)
+    areas = sorted(polygon_area(p) for p in ax.patches)  # two disjoint circles
+    np.testing.assert_allclose(areas, sorted([regions["H[y]"], math.log(4)]), rtol=2e-3)
+    assert ax.get_title().endswith("0.00 = 0.39 $-$ 0.39")
+    plt.close("all")
+
+
+def test_sample_prediction_bars_are_the_probabilities_and_their_mean():
+    log_probs_K_C = examples.sample_predictions_log_probs(3, 4, disagreement=1.0, confidence=0.7)
+    axes = plots.plot_sample_predictions(log_probs_K_C)
+    probs_K_C = log_probs_K_C.exp().numpy()
+    assert len(axes) == 4
+    for k, ax in enumerate(axes[:3]):
+        np.testing.assert_allclose([p.get_height() for p in ax.patches], probs_K_C[k])
+    np.testing.assert_allclose([p.get_height() for p in axes[3].patches], probs_K_C.mean(0))
+    assert f"H = {info.entropy(log_probs_K_C[None]).item():.2f}" in axes[3].get_title()
+    plt.close("all")
+
+
+def test_three_variable_labels_carry_signed_values_and_mark_negative_regions():
+    regions = info.three_variable_regions_from_joint(
+        examples.parity_joint(), names=("y1", "y2", "w")
+    )
+    ax = plots.plot_three_variable_diagram(regions)
+    labels = {t.get_text().split("\n")[0]: t for t in ax.texts if "\n" in t.get_text()}
+    centre = labels[plots.info_math("I[y1;y2;w]")]
+    assert centre.get_text().endswith("-0.69")
+    assert centre.get_color() == plots.INFO_COLOURS["negative"]
+    assert labels[plots.info_math("I[y1;w|y2]")].get_text().endswith("+0.69")
+    assert len(labels) == 7
+    assert any(p.get_hatch() == "//" for p in ax.patches)  # only the negative centre
+    assert sum(p.get_hatch() is not None for p in ax.patches) == 1
+    assert "not to scale" in all_text(ax)
+    with pytest.raises(ValueError, match="lacks"):
+        plots.plot_three_variable_diagram({"I[y1;y2;w]": 0.1})
+    plt.close("all")
+
+
+def test_two_point_figure_highlights_the_double_counted_centre(monkeypatch):
+    def no_show(*_, **__):
+        raise AssertionError("plot functions must not call plt.show()")
+
+    monkeypatch.setattr(plt, "show", no_show)
+    log_probs_2_K_C = examples.two_points_log_probs(1)
+    result = examples.batch_information(log_probs_2_K_C)
+    fig = plots.plot_two_point_venns(log_probs_2_K_C)
+    assert isinstance(fig, plots.Figure)
+    bald_ax, batchbald_ax, bars_ax = fig.axes[1:4]
+    assert bald_ax.get_title().endswith(f"= {result['BALD sum']:.2f}")
+    assert batchbald_ax.get_title().endswith(f"= {result['I[y1,y2;w]']:.2f}")
+    centre = plots.info_math("I[y1;y2;w]")
+    assert f"{centre}\n+{result['double-counted']:.2f}  (×2)" in all_text(bald_ax)
+    assert "×2" not in all_text(batchbald_ax)
+    heights = [p.get_height() for p in bars_ax.patches]
+    expected = [result["I[y1;w]"], result["I[y2;w]"], result["I[y1,y2;w]"]]
+    np.testing.assert_allclose(heights[:3], expected)
+    np.testing.assert_allclose(heights[3], result["double-counted"])  # the hatched top
+    assert bars_ax.patches[3].get_hatch() == "xx"
+    plt.close("all")
+
+
+def test_two_point_figure_for_independent_points_has_no_gap():
+    fig = plots.plot_two_point_venns(examples.two_points_log_probs(2))
+    bars_ax = fig.axes[3]
+    assert bars_ax.get_title() == "double-counted: 0.00 nats"
+    assert len(bars_ax.patches) == 3  # no hatched part
+    plt.close("all")
+
+
+def test_two_point_predictions_show_each_samples_label():
+    ax = plots.plot_two_point_predictions(examples.two_points_log_probs(2, confidence=0.9))
+    cells = [t.get_text() for t in ax.texts]
+    assert cells[:8] == ["1\n0.90"] * 4 + ["0\n0.90"] * 4  # x1: the first half votes 1
+    assert cells[8:10] == ["0\n0.90"] * 2  # x2: the split rotated by 2
+    assert torch.is_tensor(examples.two_points_log_probs(2))
+    plt.close("all")
+
+
+# --------------------------------------------------------------------------------------------------
+# BALD against BatchBALD, consistent MC dropout (notebooks 02 and 03)
+# (math, plt, torch and plots are imported above, with the notebook-01 tests)
+
+from bbal_tutorial import demos  # noqa: E402
+from bbal_tutorial.acquisition import CandidateBatch  # noqa: E402
+
+
+def texts_of(fig_or_ax):
+    return [t.get_text() for t in fig_or_ax.findobj(plt.Text)]
+
+
+def image_axes(fig):
+    return [ax for ax in fig.axes if ax.images]
+
+
+def test_image_grid_draws_each_image_with_its_title_and_frame():
+    images = torch.rand(5, 28, 28)
+    fig = plots.plot_image_grid(
+        images, titles=list("abcde"), frame_colours=[None, "red", None, None, None], ncols=3
+    )
+    axes = image_axes(fig)
+    assert len(axes) == 5 and len(fig.axes) == 6  # 2 x 3 grid, the last cell blank
+    np.testing.assert_allclose(axes[2].images[0].get_array(), images[2].numpy())
+    assert [ax.get_title() for ax in axes] == list("abcde")
+    assert axes[1].spines["top"].get_visible() and not axes[0].spines["top"].get_visible()
+    with pytest.raises(ValueError):
+        plots.plot_image_grid(torch.rand(0, 28, 28))
+    plt.close("all")
+
+
+def test_batch_picks_marks_repeats_of_an_original():
+    images = torch.rand(6, 28, 28)
+    original_N = torch.tensor([0, 1, 2, 0, 1, 2])
+    fig = plots.plot_batch_picks(
+        images,
+        {"bald": [0, 3, 1, 4], "batchbald": [0, 1, 2]},
+        original_N,
+        scores={"bald": [0.9, 0.8, 0.7, 0.6], "batchbald": [0.9, 1.5, 2.0]},
+    )
+    rows = fig.axes[:4], fig.axes[4:]
+    assert [ax.get_title() for ax in rows[0]] == ["img 0", "img 0 again", "img 1", "img 1 again"]
+    assert "2 repeats" in rows[0][0].get_ylabel() and "0 repeats" in rows[1][0].get_ylabel()
+    assert rows[0][1].spines["left"].get_edgecolor()[:3] == matplotlib.colors.to_rgb(
+        plots.REPEAT_COLOUR
+    )
+    assert not rows[1][3].images  # BatchBALD's row is one shorter: its last cell is blank
+    assert rows[1][2].get_xlabel() == "2.00"
+    plt.close("all")
+
+
+def test_greedy_vs_exhaustive_draws_every_subset_and_the_guarantee():
+    generator = torch.Generator().manual_seed(0)
+    log_probs = torch.log_softmax(2 * torch.randn(6, 5, 3, generator=generator), -1).double()
+    comparisons = demos.compare_greedy_to_exhaustive(log_probs, [1, 2, 3])
+    ax = plots.plot_greedy_vs_exhaustive(comparisons)
+    grey = [c for c in ax.collections if c.get_label() in ("every subset", "_child0")]
+    sizes = sorted(len(c.get_offsets()) for c in ax.collections)
+    assert {6, 15, 20} <= set(sizes) and grey  # C(6,1), C(6,2), C(6,3) subsets
+    guarantee = [c for c in ax.collections if c.get_linestyle()[0][1] is not None]
+    levels = sorted(float(seg[0][1]) for c in guarantee for seg in c.get_segments())
+    expected = sorted((1 - 1 / math.e) * c.best_score for c in comparisons)
+    np.testing.assert_allclose(levels, expected)
+    assert f"{comparisons[-1].ratio:.1%}" in texts_of(ax)
+    plt.close("all")
+
+
+def test_estimator_spread_shows_the_exact_value_and_the_std():
+    estimates = torch.tensor([[1.0, 3.0, 2.0, 2.0], [1.9, 2.1, 2.0, 2.0]])
+    left, right = plots.plot_estimator_spread([10, 1000], estimates, exact=2.0)
+    assert left.get_lines()[0].get_ydata()[0] == 2.0
+    np.testing.assert_allclose(right.get_lines()[0].get_ydata(), estimates.std(1, unbiased=False))
+    assert "exact: 2.000" in texts_of(left)
+    plt.close("all")
+
+
+def test_cumulative_scores_draw_the_log_k_ceilings_and_mark_repeats():
+    original_N = torch.tensor([0, 1, 2, 0, 1, 2])
+    batches = {
+        3: CandidateBatch([0, 1, 3], [0.5, 0.9, 1.0]),
+        10: CandidateBatch([0, 1, 2], [0.6, 1.2, 1.7]),
+    }
+    ax = plots.plot_cumulative_scores(batches, original_N)
+    ceilings = sorted(
+        line.get_ydata()[0] for line in ax.get_lines() if line.get_linestyle() == "--"
+    )
+    np.testing.assert_allclose(ceilings, [math.log(3), math.log(10)])
+    (crosses,) = [c for c in ax.collections if c.get_label() == "repeats an image already picked"]
+    np.testing.assert_allclose(crosses.get_offsets(), [[3, 1.0]])  # K = 3's third pick
+    assert any("log K = 2.30" in t for t in texts_of(ax))
+    plt.close("all")
+
+
+def test_pair_scores_bars_are_in_millinats():
+    pair_info = {
+        "copy": {"BALD sum": 0.0086, "I[y1,y2;w]": 0.0085},
+        "other": {"BALD sum": 0.0071, "I[y1,y2;w]": 0.0070},
+    }
+    ax = plots.plot_pair_scores(pair_info)
+    heights = [p.get_height() for p in ax.patches]
+    np.testing.assert_allclose(sorted(heights), [7.0, 7.1, 8.5, 8.6])
+    assert "8.50" in texts_of(ax)
+    plt.close("all")
+
+
+def test_duplicate_surprise_plots_the_ratio_and_the_double_counted_share():
+    scores = {
+        "copy": {
+            "joint": torch.tensor([2.0, 5.0]),
+            "bald sum": torch.tensor([2.0, 8.0]),
+            "overlap": torch.tensor([0.0001, 3.0]),
+        },
+        "other": {
+            "joint": torch.tensor([1.0, 6.0]),
+            "bald sum": torch.tensor([1.0, 6.0]),
+            "overlap": torch.tensor([0.0, 0.0]),
+        },
+    }
+    left, right = plots.plot_duplicate_surprise(
+        [0.01, 1.0], scores, copy_pair="copy", other_pair="other"
+    )
+    np.testing.assert_allclose(left.get_lines()[0].get_ydata(), [2.0, 5 / 6])
+    np.testing.assert_allclose(right.get_lines()[0].get_ydata(), [0.00005, 3 / 8])
+    plt.close("all")
+
+
+def test_score_spread_draws_a_line_per_repetition_and_stars_the_winners():
+    scores = {
+        "consistent": torch.tensor([[1.0, 2.0, 0.0], [1.5, 2.5, 0.5]]),
+        "independent": torch.tensor([[1.0, 2.0, 0.0], [1.0, 0.0, 3.0]]),
+    }
+    flagged = torch.tensor([False, False, True])
+    left, right = plots.plot_score_spread(scores, [1, 0, 2], flagged_N=flagged)
+    assert len(left.get_lines()) == 2 and len(right.get_lines()) == 2
+    np.testing.assert_allclose(left.get_lines()[0].get_ydata(), [2.0, 1.0, 0.0])  # in order
+    assert "1 different winners" in left.get_title()
+    assert "2 different winners" in right.get_title()
+    winner_colours = [c.get_facecolor()[0][:3] for c in right.collections]
+    assert matplotlib.colors.to_rgb(plots.REPEAT_COLOUR) in [tuple(c) for c in winner_colours]
+    ticks = right.get_xticklabels()
+    assert ticks[2].get_text() == "2" and ticks[2].get_color() == plots.REPEAT_COLOUR
+    plt.close("all")
+
+
+def test_prediction_scatter_titles_carry_the_correlation():
+    p = torch.tensor([0.9, 0.2, 0.6, 0.4], dtype=torch.float64)
+    a = torch.stack([1 - p, p], -1).log()
+    b = torch.stack([p, 1 - p], -1).log()
+    axes = plots.plot_prediction_scatter(
+        {"same": torch.stack([a, a]), "flipped": torch.stack([a, b])}, label=1
+    )
+    assert axes[0].get_title() == "same: correlation 1.00"
+    assert axes[1].get_title() == "flipped: correlation -1.00"
+    np.testing.assert_allclose(axes[0].collections[0].get_offsets()[:, 0], p.numpy())
+    plt.close("all")

@@ -1,0 +1,192 @@
+"""Tests for bbal_tutorial.widgets: panels redraw from their controls and show their errors.
+
+ipywidgets 8 works without a kernel: setting a control's ``.value`` fires its observers, and
+``Button.click()`` fires ``on_click``. Outside a kernel an ``Output`` widget captures nothing, so
+the tests look at the figure a redraw leaves behind (matplotlib's current figure) instead.
+"""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+
+from bbal_tutorial import examples, widgets  # noqa: E402
+from bbal_tutorial import information as info  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    plt.close("all")
+    yield
+    plt.close("all")
+
+
+def figure_text(fig):
+    return "\n".join(t.get_text() for t in fig.findobj(matplotlib.text.Text))
+
+
+# --------------------------------------------------------------------------------------------------
+# notebook 01: information diagrams
+
+
+def bald_of(**settings):
+    log_probs_K_C = examples.sample_predictions_log_probs(**settings)
+    return info.two_variable_regions(log_probs_K_C)
+
+
+def test_bald_venn_panel_draws_once_and_redraws_when_a_slider_moves():
+    panel = widgets.bald_venn_panel()
+    assert all(not c.continuous_update for c in panel.controls.values())
+    first = plt.gcf()
+    regions = bald_of(num_samples=4, num_classes=3, disagreement=0.5, confidence=0.9)
+    assert f"{regions['I[y;w]']:.2f} = {regions['H[y]']:.2f}" in figure_text(first)
+
+    panel.controls["disagreement"].value = 1.0
+    panel.controls["confidence"].value = 1.0
+    fig = plt.gcf()
+    assert fig is not first
+    regions = bald_of(num_samples=4, num_classes=3, disagreement=1.0, confidence=1.0)
+    assert regions["I[y;w]"] == pytest.approx(1.04, abs=5e-3)
+    assert "1.04 = 1.04 $-$ 0.00" in figure_text(fig)
+
+
+def test_bald_venn_panel_follows_the_number_of_samples():
+    panel = widgets.bald_venn_panel()
+    panel.controls["num_samples"].value = 6
+    text = figure_text(plt.gcf())
+    assert "K = 6 samples" in text
+    assert r"$\boldsymbol{\omega}_{6}$" in text
+    assert "= 1.79" in text  # H[w] = log 6
+
+
+def test_bald_venn_panel_redraw_returns_the_figure():
+    panel = widgets.bald_venn_panel(disagreement=0.0)
+    fig = panel.redraw()
+    assert isinstance(fig, matplotlib.figure.Figure)
+    assert "0.00 = 0.39 $-$ 0.39" in figure_text(fig)
+
+
+def test_two_point_panel_shows_the_gap_appear_and_disappear():
+    panel = widgets.two_point_panel()
+    shift = panel.controls["shift"]
+    assert (shift.min, shift.max, shift.continuous_update) == (0, 4, False)
+    gaps = {}
+    for value in [2, 1, 0]:
+        shift.value = value
+        title = plt.gcf().axes[3].get_title()
+        gaps[value] = float(title.split(": ")[1].split()[0])
+    expected = {
+        s: examples.batch_information(examples.two_points_log_probs(s))["double-counted"]
+        for s in gaps
+    }
+    assert gaps == pytest.approx(expected, abs=5e-3)
+    assert gaps[2] == 0.0 and gaps[0] == pytest.approx(0.69, abs=5e-3)
+
+
+def test_a_failing_panel_prints_the_traceback_instead_of_raising(monkeypatch, capsys):
+    def broken(*_, **__):
+        raise ValueError("broken example")
+
+    monkeypatch.setattr(examples, "sample_predictions_log_probs", broken)
+    panel = widgets.bald_venn_panel()  # the first draw fails, but building the panel does not
+    assert panel.redraw() is None
+    assert "ValueError: broken example" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------------------------------
+# notebooks 02 and 03: BALD against BatchBALD, consistent MC dropout
+
+import math  # noqa: E402
+
+import torch  # noqa: E402
+
+from bbal_tutorial import demos  # noqa: E402
+from bbal_tutorial.acquisition import get_bald_batch, get_batchbald_batch  # noqa: E402
+
+
+def duplicate_pool_log_probs(num_originals=6, copies=3, K=20, C=4, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    logits_O_K_C = 2.0 * torch.randn(num_originals, K, C, generator=generator, dtype=torch.float64)
+    noisy = [
+        logits_O_K_C + 0.05 * torch.randn(logits_O_K_C.shape, generator=generator).double()
+        for _ in range(copies)
+    ]
+    return torch.log_softmax(torch.cat(noisy), -1), torch.arange(num_originals).repeat(copies)
+
+
+def image_rows(fig):
+    """The image titles of a picks figure, one list per method row."""
+    rows = {}
+    for ax in fig.axes:
+        if ax.images:
+            rows.setdefault(round(ax.get_position().y0, 3), []).append(ax.get_title())
+    return [rows[y] for y in sorted(rows, reverse=True)]
+
+
+def test_batch_picks_panel_slices_both_batches_when_the_slider_moves():
+    log_probs, original_N = duplicate_pool_log_probs()
+    images = torch.rand(len(original_N), 28, 28)
+    panel = widgets.batch_picks_panel(log_probs, images, original_N, max_batch_size=6, batch_size=2)
+    slider = panel.controls["batch_size"]
+    assert (slider.min, slider.max, slider.continuous_update) == (1, 6, False)
+    assert [len(row) for row in image_rows(plt.gcf())] == [2, 2]
+
+    slider.value = 5
+    bald_row, batchbald_row = image_rows(plt.gcf())
+    bald = get_bald_batch(log_probs, 5)
+    batchbald = get_batchbald_batch(log_probs, 5, seed=0)
+    assert panel.batches["batchbald"].indices[:5] == batchbald.indices  # prefix-stable greedy
+    assert bald_row[0] == f"img {int(original_N[bald.indices[0]])}"
+    assert sum("again" in t for t in bald_row) == demos.count_repeats(bald.indices, original_N) > 0
+    assert not any("again" in t for t in batchbald_row)
+
+
+def test_log_k_ceiling_panel_draws_a_ceiling_per_k_on_click(capsys):
+    log_probs, original_N = duplicate_pool_log_probs(K=12)
+    panel = widgets.log_k_ceiling_panel(
+        log_probs, original_N, k_values=(2, 12), batch_size=4, num_samples=200
+    )
+    ceilings = sorted(
+        line.get_ydata()[0] for line in plt.gca().get_lines() if line.get_linestyle() == "--"
+    )
+    assert ceilings == pytest.approx([math.log(2), math.log(12)])
+    assert "K =   2" in capsys.readouterr().out
+
+    panel.controls["k_text"].value = "3, 5 8"
+    assert len(plt.gca().get_lines()) == 4  # no redraw before the button is clicked
+    panel.children[0].children[-1].click()
+    ceilings = sorted(
+        line.get_ydata()[0] for line in plt.gca().get_lines() if line.get_linestyle() == "--"
+    )
+    assert ceilings == pytest.approx([math.log(3), math.log(5), math.log(8)])
+
+    panel.controls["k_text"].value = "50"
+    panel.children[0].children[-1].click()
+    assert "K values must be whole numbers between 1 and 12" in capsys.readouterr().err
+
+
+def test_score_spread_panel_rescores_with_the_first_k_samples(capsys):
+    generator = torch.Generator().manual_seed(0)
+    logits = torch.randn(3, 5, 8, 4, generator=generator, dtype=torch.float64)
+    log_probs_by_mode = {
+        "consistent": torch.log_softmax(logits, -1),
+        "independent": torch.log_softmax(logits.flip(0), -1),
+    }
+    flagged = torch.tensor([False, False, True, False, False])
+    panel = widgets.score_spread_panel(log_probs_by_mode, [0], [1, 2, 3, 4], flagged)
+    k = panel.controls["k"]
+    assert (k.min, k.max, k.value, k.continuous_update) == (2, 8, 8, False)
+    fig = plt.gcf()
+    assert len(fig.axes) == 4 and "K = 8" in fig.axes[0].get_ylabel()
+    table = capsys.readouterr().out
+    assert table.count("consistent") == 2 and table.count("independent") == 2
+
+    k.value = 3
+    fig = plt.gcf()
+    assert "K = 3" in fig.axes[2].get_ylabel()
+    scores = demos.repeated_candidate_scores(log_probs_by_mode["consistent"][:, :, :3], [0])
+    order = [int(t.get_text()) for t in fig.axes[2].get_xticklabels()]
+    line = fig.axes[2].get_lines()[0].get_ydata()
+    assert list(line) == pytest.approx(scores["batchbald"][0, order].tolist())
