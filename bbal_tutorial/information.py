@@ -92,7 +92,8 @@ def check_log_probs(log_probs_N_K_C: torch.Tensor, *, atol: float = NORMALISATIO
 
     Checks: a floating-point tensor of 3 dimensions (N, K, C) with K >= 1 and C >= 1, no NaN, no
     ``+inf`` (``-inf`` is a valid log-probability: a zero probability), and every row normalised:
-    ``|logsumexp_c log p(y=c|x,w_k)| <= atol``.
+    ``|logsumexp_c log p(y=c|x,w_k)| <= atol`` (at least ``8 eps`` of the dtype, for float16 and
+    bfloat16 inputs).
     """
     if not isinstance(log_probs_N_K_C, torch.Tensor):
         raise TypeError(f"log_probs_N_K_C must be a torch.Tensor, got {type(log_probs_N_K_C)}")
@@ -114,7 +115,12 @@ def check_log_probs(log_probs_N_K_C: torch.Tensor, *, atol: float = NORMALISATIO
         raise ValueError("log_probs_N_K_C contains NaN")
     if torch.isposinf(log_probs_N_K_C).any():
         raise ValueError("log_probs_N_K_C contains +inf (a log-probability is at most 0)")
-    deviation = (torch.logsumexp(log_probs_N_K_C, dim=2).abs().max()).item()
+    # half precision rounds each log-prob by up to eps: widen the tolerance accordingly
+    atol = max(atol, 8 * torch.finfo(log_probs_N_K_C.dtype).eps)
+    log_norm_N_K = torch.logsumexp(
+        log_probs_N_K_C.to(torch.promote_types(log_probs_N_K_C.dtype, torch.float32)), dim=2
+    )
+    deviation = log_norm_N_K.abs().max().item()
     if not deviation <= atol:  # also catches rows that are all -inf (deviation = inf)
         raise ValueError(
             "log_probs_N_K_C rows are not normalised: logsumexp over classes deviates from 0 by "

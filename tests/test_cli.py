@@ -166,4 +166,4 @@ def test_demo_runs_three_methods_and_writes_a_figure(
         "repeated-mnist-random-b10-seed0.json",
     ]
     printed = capsys.readouterr().out
-    assert "Figure:" in printed and "labels needed" in printed
+    assert "Figure:" in printed and "distinct images per batch" in printed

@@ -93,7 +93,9 @@ def test_check_log_probs_type_error():
 
 
 def test_check_log_probs_accepts_float32_log_softmax_and_zeros():
-    info.check_log_probs(torch.log_softmax(torch.randn(50, 10, 47) * 5, dim=-1))
+    log_probs = torch.log_softmax(torch.randn(50, 10, 47) * 5, dim=-1)
+    for dtype in (torch.float32, torch.float16, torch.bfloat16):
+        info.check_log_probs(log_probs.to(dtype))
     info.check_log_probs(torch.tensor([[[0.0, -math.inf]]]))
     info.check_log_probs(torch.zeros(0, 3, 4))
 
