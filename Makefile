@@ -43,9 +43,10 @@ format: setup
 demo: setup
 	$(PY) -m bbal_tutorial demo
 
-## Regenerate results/ (the cached runs the experiment notebooks read)
+## Regenerate results/ (the cached runs the experiment notebooks read). Single-threaded by
+## default: torch's CPU results depend on the thread count, and results/ was made with one.
 reproduce: setup
-	$(PY) -m bbal_tutorial reproduce --out-dir results
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(PY) -m bbal_tutorial reproduce --out-dir results
 
 benchmarks: setup
 	$(PY) benchmarks/acquisition.py

@@ -36,9 +36,11 @@ from bbal_tutorial.information import (
     _neg_p_log_p,
     _predictive_log_probs,
     check_log_probs,
-    entropy_given_configurations,
+    configuration_posterior,
+    entropy_given_posterior,
     extend_exact_configurations,
     extend_sampled_configurations,
+    merge_identical_configurations,
     per_point,
     sample_configurations,
 )
@@ -227,10 +229,11 @@ def get_batchbald_batch(
 
     ``H[y_S, y_x] = H[y_S] + H[y_x | y_S]`` is exact (all C^i configurations of the chosen points)
     while ``C^i <= num_samples``, otherwise estimated from ``num_samples`` sampled configurations
-    (see :func:`~bbal_tutorial.information.entropy_given_configurations`). Samples are drawn once
+    (see :func:`~bbal_tutorial.information.entropy_given_posterior`). Samples are drawn once
     when the estimator switches on, then each is extended with a label for every new pick from its
-    own posterior sample, so consecutive steps share samples. Memory: ``num_samples × K`` float64
-    for the configurations plus ``memory_budget`` for the products.
+    own posterior sample, so consecutive steps share samples; repeated samples are merged
+    (:func:`~bbal_tutorial.information.merge_identical_configurations`). Memory:
+    ``num_samples × K`` float64 for the configurations plus ``memory_budget`` for the products.
 
     ``matmul_dtype`` is the dtype of the big ``(M × K) @ (K × N·C)`` products. float32 (the
     default) is about twice as fast; it screens the candidates, and those within
@@ -264,15 +267,18 @@ def get_batchbald_batch(
             log_joint_M_K, components_M = _add_latest_pick(
                 log_joint_M_K, components_M, log_probs_N_K_C, indices, num_samples, generator
             )
-            log_marginal_M = _log_marginal(log_joint_M_K)
             if components_M is None:  # exact: weight each configuration by its probability
+                posterior_M_K, log_marginal_M = configuration_posterior(log_joint_M_K)
                 weights_M = log_marginal_M.exp()
                 joint_entropy_S = _neg_p_log_p(log_marginal_M).sum()
             else:  # sampled from p(y_S): equal weights, H[y_S] ≈ mean of -log p(c_m)
-                weights_M = torch.full_like(log_marginal_M, 1.0 / num_samples)
-                joint_entropy_S = -log_marginal_M.mean()
-            joint_entropy_N = joint_entropy_S + entropy_given_configurations(
-                log_joint_M_K,
+                joint_entropy_S = -_log_marginal(log_joint_M_K).mean()
+                log_joint_U_K, weights_M = merge_identical_configurations(
+                    log_joint_M_K, torch.full_like(log_joint_M_K[:, 0], 1.0 / num_samples)
+                )
+                posterior_M_K, _ = configuration_posterior(log_joint_U_K)
+            joint_entropy_N = joint_entropy_S + entropy_given_posterior(
+                posterior_M_K,
                 weights_M,
                 log_probs_N_K_C,
                 compute_dtype=matmul_dtype,
@@ -287,8 +293,8 @@ def get_batchbald_batch(
             contenders = torch.nonzero(mutual_information_N >= best - RESCORE_MARGIN).squeeze(1)
             mutual_information_N[contenders] = (
                 joint_entropy_S
-                + entropy_given_configurations(
-                    log_joint_M_K,
+                + entropy_given_posterior(
+                    posterior_M_K,
                     weights_M,
                     log_probs_N_K_C[contenders],
                     memory_budget=memory_budget,

@@ -51,7 +51,10 @@ __all__ = [
     "extend_exact_configurations",
     "sample_configurations",
     "extend_sampled_configurations",
+    "merge_identical_configurations",
+    "configuration_posterior",
     "entropy_given_configurations",
+    "entropy_given_posterior",
     "joint_entropy_exact",
     "joint_entropy_sampled",
     "joint_entropy",
@@ -77,10 +80,12 @@ _CPU_TILE_ROWS = 1024
 _CPU_TILE_ELEMENTS = 2**21
 # Points per chunk in the per-point quantities: bounds the float64 temporaries to ~100 MB.
 _PER_POINT_CHUNK_ELEMENTS = 2**22
-# Probabilities below this are set to 0 in float32 tiles: products of two such numbers would be
-# denormal (slow on x86) and their entropy contribution, < C · K · 1e-15 · 35 nats, is far below
-# float32 resolution.
-_FLOAT32_FLUSH = 1e-15
+# Tiles of the product: probabilities (posterior and candidate) below `flush` are set to 0 and
+# `floor` is added to every candidate probability. With both, every product of two entries is a
+# normal number (denormals are slow on x86) and no conditional probability is 0. Effect on an
+# entropy: < C · K · flush · |log flush| + C · floor · |log floor|, ~1e-12 nats for float32 (below
+# its resolution) and ~1e-95 for float64.
+_FLUSH_AND_FLOOR = {torch.float32: (1e-15, 1e-20), torch.float64: (1e-100, 1e-150)}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -294,6 +299,31 @@ def _tile_shape(M: int, N: int, K: int, C: int, itemsize: int, budget: int, on_c
     return rows, candidates
 
 
+def merge_identical_configurations(
+    log_joint_M_K: torch.Tensor, weights_M: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Merge configurations with identical ``log p(c_m | w_k)`` rows, adding up their weights.
+
+    Everything computed from a configuration depends on that row alone, so the weighted sums are
+    unchanged; but sampled configurations repeat a lot (10,000 samples of 5 uncertain points held
+    ~1,400 distinct ones in the benchmark), and each merged row saves a row of the big product.
+    """
+    unique_U_K, inverse_M = torch.unique(log_joint_M_K, dim=0, return_inverse=True)
+    weights_U = weights_M.new_zeros(unique_U_K.shape[0]).index_add_(0, inverse_M, weights_M)
+    return unique_U_K, weights_U
+
+
+def configuration_posterior(log_joint_M_K: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(posterior_M_K, log_marginal_M)``: ``p(w_k | c_m)`` and ``log p(c_m)``, float64.
+
+    ``p(w_k | c_m) = p(c_m | w_k) / (K p(c_m))`` (Bayes with the uniform prior over the K samples);
+    each row sums to 1. Rows of configurations with ``p(c_m) = 0`` are NaN: drop them first.
+    """
+    log_marginal_M = _log_marginal(log_joint_M_K)
+    posterior_M_K = (log_joint_M_K - log_marginal_M[:, None]).exp() / log_joint_M_K.shape[1]
+    return posterior_M_K, log_marginal_M
+
+
 @torch.no_grad()
 def entropy_given_configurations(
     log_joint_M_K: torch.Tensor,
@@ -307,42 +337,60 @@ def entropy_given_configurations(
 
     With all configurations and ``weights_m = p(c_m)`` this is the conditional entropy
     ``H[y_n | Y_S]``; with M sampled configurations and ``weights_m = 1/M`` it is its Monte-Carlo
-    estimate. Either way ``H[Y_S, y_n] = H[Y_S] + result[n]``.
-
-    ``p(y_n = c | c_m) = sum_k p(w_k | c_m) p(y_n = c | w_k)`` with the posterior
-    ``p(w_k | c_m) = p(c_m | w_k) / (K p(c_m))``, so for all candidates at once it is one matrix
-    product ``(M × K) @ (K × N·C)``, done in tiles of rows × candidates that fit ``memory_budget``
-    bytes. ``compute_dtype`` is the dtype of that product (float64 or float32; the posterior rows
-    and the conditionals lie in [0, 1], so float32 loses only relative precision); sums are
-    float64.
-    Configurations with ``p(c_m) = 0`` must have weight 0: they are skipped.
+    estimate. Either way ``H[Y_S, y_n] = H[Y_S] + result[n]``. Configurations with ``p(c_m) = 0``
+    are skipped (they can only carry weight 0). See :func:`entropy_given_posterior`.
     """
-    M, K = log_joint_M_K.shape
-    N, K2, C = log_probs_N_K_C.shape
-    assert K == K2 and weights_M.shape == (M,)
+    posterior_M_K, log_marginal_M = configuration_posterior(log_joint_M_K)
+    possible_M = torch.isfinite(log_marginal_M)
+    return entropy_given_posterior(
+        posterior_M_K[possible_M],
+        weights_M[possible_M],
+        log_probs_N_K_C,
+        compute_dtype=compute_dtype,
+        memory_budget=memory_budget,
+    )
+
+
+@torch.no_grad()
+def entropy_given_posterior(
+    posterior_M_K: torch.Tensor,
+    weights_M: torch.Tensor,
+    log_probs_N_K_C: torch.Tensor,
+    *,
+    compute_dtype: torch.dtype = torch.float64,
+    memory_budget: int = DEFAULT_MEMORY_BUDGET,
+) -> torch.Tensor:
+    """``sum_m weights_m · H[y_n | c_m]`` for every candidate n, from ``p(w_k | c_m)``; float64.
+
+    ``p(y_n = c | c_m) = sum_k p(w_k | c_m) p(y_n = c | w_k)``: for all candidates at once one
+    matrix product ``(M × K) @ (K × N·C)``, done in tiles of rows × candidates that fit
+    ``memory_budget`` bytes, each followed by ``sum_m weights_m sum_c -p log p``.
+    ``compute_dtype`` is the dtype of the product (float64 or float32: the posterior rows and the
+    conditionals lie in [0, 1], so float32 loses only relative precision); sums are float64.
+    """
+    M, K = posterior_M_K.shape
+    N, _, C = log_probs_N_K_C.shape
     device = log_probs_N_K_C.device
     result_N = torch.zeros(N, dtype=torch.float64, device=device)
-    log_marginal_M = _log_marginal(log_joint_M_K)
-    keep_M = torch.isfinite(log_marginal_M) & (weights_M != 0)
-    if N == 0 or not bool(keep_M.any()):
+    if N == 0 or M == 0:
         return result_N
-    # posterior_M_K[m, k] = p(w_k | c_m) = p(c_m | w_k) / (K p(c_m)); rows sum to 1.
-    posterior_M_K = (log_joint_M_K[keep_M] - log_marginal_M[keep_M, None]).exp() / K
-    weights_M = weights_M[keep_M].to(compute_dtype)
-    flush = _FLOAT32_FLUSH if compute_dtype == torch.float32 else 0.0
+    flush, floor = _FLUSH_AND_FLOOR[compute_dtype]
     posterior_M_K = posterior_M_K.masked_fill(posterior_M_K < flush, 0.0).to(compute_dtype)
-    M = posterior_M_K.shape[0]
+    weights_M = weights_M.to(compute_dtype)
 
     itemsize = torch.finfo(compute_dtype).bits // 8
     rows, candidates = _tile_shape(M, N, K, C, itemsize, memory_budget, on_cpu=device.type == "cpu")
-    tiny = torch.finfo(compute_dtype).tiny
     buffer = torch.empty(rows * candidates * C, dtype=compute_dtype, device=device)
     log_buffer = torch.empty_like(buffer)
     for start in range(0, N, candidates):
         end = min(N, start + candidates)
         width = (end - start) * C
-        probs_K_W = log_probs_N_K_C[start:end].to(compute_dtype).exp()
-        probs_K_W = probs_K_W.masked_fill(probs_K_W < flush, 0.0).permute(1, 0, 2).reshape(K, width)
+        probs_n_K_C = log_probs_N_K_C[start:end].to(compute_dtype).exp()
+        # 0 · log 0 = 0 without a clamping pass per tile: adding `floor` to every probability
+        # adds exactly `floor` to each p(y|c_m) (posterior rows sum to 1), so no entry is 0; it
+        # shifts the entropy by < C · floor · |log floor|, far below the dtype's resolution.
+        probs_n_K_C = probs_n_K_C.masked_fill_(probs_n_K_C < flush, 0.0).add_(floor)
+        probs_K_W = probs_n_K_C.permute(1, 0, 2).reshape(K, width)
         sum_W = torch.zeros(width, dtype=torch.float64, device=device)
         for row in range(0, M, rows):
             row_end = min(M, row + rows)
@@ -350,9 +398,7 @@ def entropy_given_configurations(
             # cond_probs[m, (n, c)] = p(y_n = c | c_m)
             cond_probs = buffer[: height * width].view(height, width)
             torch.mm(posterior_M_K[row:row_end], probs_K_W, out=cond_probs)
-            # p log p with 0 · log 0 = 0: clamping 0 to `tiny` adds |tiny · log tiny| ≈ 1e-36.
             # log2 is ~10% faster than log on CPU; the factor ln 2 is applied once, below.
-            cond_probs.clamp_(min=tiny)
             p_log2_p = log_buffer[: height * width].view(height, width)
             torch.log2(cond_probs, out=p_log2_p).mul_(cond_probs)
             sum_W += (weights_M[row:row_end] @ p_log2_p).double()
@@ -406,7 +452,8 @@ def joint_entropy_sampled(
     weights_M = torch.full((num_samples,), 1.0 / num_samples, dtype=torch.float64)
     weights_M = weights_M.to(log_probs_n_K_C.device)
     entropy_first = (-_log_marginal(log_joint_M_K)).mean()
-    entropy_last = entropy_given_configurations(log_joint_M_K, weights_M, log_probs_n_K_C[-1:])
+    log_joint_U_K, weights_U = merge_identical_configurations(log_joint_M_K, weights_M)
+    entropy_last = entropy_given_configurations(log_joint_U_K, weights_U, log_probs_n_K_C[-1:])
     return entropy_first + entropy_last[0]
 
 

@@ -428,6 +428,8 @@ def run_experiment(
             "package_version": __version__,
             "torch_version": torch.__version__,
             "device": str(device),
+            # CPU results are bit-for-bit reproducible only with the same number of threads
+            "torch_threads": torch.get_num_threads(),
             "started": _now(),
             "updated": None,
             "finished": None,

@@ -212,6 +212,16 @@ def test_memory_budget_does_not_change_the_result():
     np.testing.assert_allclose(a.scores, c.scores, atol=1e-12)
 
 
+def test_merging_repeated_samples_changes_nothing(monkeypatch):
+    lp = realistic_log_probs(120, 10, 4, seed=17)
+    kwargs = dict(num_samples=200, seed=2)  # sampled from the 5th pick on, many repeats
+    merged = acq.get_batchbald_batch(lp, 8, **kwargs)
+    monkeypatch.setattr(acq, "merge_identical_configurations", lambda lj, w: (lj, w))
+    unmerged = acq.get_batchbald_batch(lp, 8, **kwargs)
+    assert merged.indices == unmerged.indices
+    np.testing.assert_allclose(merged.scores, unmerged.scores, atol=1e-10)
+
+
 def test_c47_sampled_scores_converge_to_exact():
     """With C=47 the third pick's joint entropy needs 47^2 = 2209 configurations. Below that budget
     it is sampled: the score must be within 4 standard errors of the exact one (the estimate is the

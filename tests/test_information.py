@@ -283,6 +283,19 @@ def test_entropy_given_configurations_matches_brute_force_in_any_chunking(comput
         np.testing.assert_allclose(got.numpy(), results[0].numpy(), atol=tol)
 
 
+def test_merging_identical_configurations_changes_nothing():
+    lp = random_log_probs(9, 4, 2, seed=15)
+    log_joint, _ = info.sample_configurations(lp[:3], 400, torch.Generator().manual_seed(1))
+    weights = torch.full((400,), 1 / 400, dtype=torch.float64)
+    merged, merged_weights = info.merge_identical_configurations(log_joint, weights)
+    assert merged.shape[0] <= 2**3 and merged_weights.sum().item() == pytest.approx(1.0)
+    np.testing.assert_allclose(
+        info.entropy_given_configurations(merged, merged_weights, lp).numpy(),
+        info.entropy_given_configurations(log_joint, weights, lp).numpy(),
+        atol=1e-12,
+    )
+
+
 def test_tile_shape_respects_budget():
     for budget in (1, 10_000, 10**6, 10**9):
         rows, cands = info._tile_shape(10_000, 5_000, 100, 10, 4, budget, on_cpu=False)
