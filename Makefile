@@ -48,7 +48,10 @@ demo: setup
 reproduce: setup
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(PY) -m bbal_tutorial reproduce --out-dir results
 
+## Re-measure benchmarks/README.md (batchbald_redux is installed without its dependencies so that
+## pip never replaces the torch build already in .venv)
 benchmarks: setup
+	$(PY) -m pip install --quiet --no-deps batchbald_redux toma
 	$(PY) benchmarks/acquisition.py
 	$(PY) benchmarks/loop.py
 
