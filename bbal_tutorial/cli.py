@@ -23,13 +23,6 @@ DEFAULT_OUT_DIR = Path("out")
 DEMO_METHODS = ("random", "bald", "batchbald")
 DEMO_OVERRIDES: dict[str, Any] = dict(max_labels=100)
 
-# `make reproduce`: the runs the experiment notebooks read, all from the teaching presets.
-REPRODUCE_SEEDS = (0, 1, 2)
-REPRODUCE_RUNS: list[tuple[str, str, dict[str, Any]]] = [
-    # (dataset, acquisition, overrides)
-    *[("repeated-mnist", m, {}) for m in ("random", "bald", "batchbald")],
-]
-
 
 def _config_from_args(args: argparse.Namespace):
     from bbal_tutorial.presets import make_config
@@ -112,21 +105,24 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 
 def _run_many(
-    jobs: Sequence[tuple[str, str, int, dict[str, Any]]],
+    jobs: Sequence[tuple[str, Any]],
     out_dir: Path,
     *,
     args: argparse.Namespace,
 ) -> list[Path]:
+    """Run (name, config) jobs one after another into ``out_dir`` (each resumable)."""
     from bbal_tutorial.loop import prepare_data, run_experiment
-    from bbal_tutorial.presets import make_config
 
     paths = []
     prepared: dict[tuple, Any] = {}
-    for dataset, acquisition, seed, overrides in jobs:
-        config = make_config(args.preset, dataset, acquisition=acquisition, seed=seed, **overrides)
-        out = out_dir / f"{dataset}-{acquisition}-b{config.batch_size}-seed{seed}.json"
-        # Runs that differ only in the acquisition function share the same data and splits.
-        key = (dataset, seed, tuple(sorted(overrides.items())))
+    for name, config in jobs:
+        out = out_dir / name
+        # Runs that differ only in acquisition function or size share the same data and splits.
+        key = tuple(
+            (k, v)
+            for k, v in sorted(config.to_dict().items())
+            if k not in ("acquisition", "batch_size", "coldness", "num_samples")
+        )
         if key not in prepared:
             prepared[key] = prepare_data(config, data_dir=args.data_dir)
         start = time.perf_counter()
@@ -147,7 +143,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     out_dir = Path(args.out_dir)
     start = time.perf_counter()
-    jobs = [("repeated-mnist", m, args.seed, DEMO_OVERRIDES) for m in DEMO_METHODS]
+    from bbal_tutorial.presets import make_config
+
+    jobs = []
+    for m in DEMO_METHODS:
+        config = make_config(
+            args.preset, "repeated-mnist", acquisition=m, seed=args.seed, **DEMO_OVERRIDES
+        )
+        jobs.append((f"repeated-mnist-{m}-b{config.batch_size}-seed{args.seed}.json", config))
     paths = _run_many(jobs, out_dir, args=args)
     runs = [load_results(p) for p in paths]
     fig = plot_runs_summary(runs, num_classes=10)
@@ -175,10 +178,36 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def reproduce_jobs(
+    experiments: Sequence[str] | None = None, seeds: Sequence[int] | None = None
+) -> list[tuple[str, Any]]:
+    """The (file name, config) of every cached run, seed by seed, from presets.EXPERIMENTS."""
+    from bbal_tutorial.presets import EXPERIMENTS, experiment_config, result_name
+
+    unknown = sorted(set(experiments or ()) - set(EXPERIMENTS))
+    if unknown:
+        raise ValueError(f"unknown experiment(s) {unknown}; choose from {sorted(EXPERIMENTS)}")
+    jobs = []
+    for tag, spec in EXPERIMENTS.items():
+        if experiments and tag not in experiments:
+            continue
+        for seed in spec["seeds"]:
+            if seeds and seed not in seeds:
+                continue
+            for acquisition, b in spec["runs"]:
+                config = experiment_config(tag, acquisition, b, seed)
+                jobs.append((result_name(tag, acquisition, b, seed), config))
+    return jobs
+
+
 def cmd_reproduce(args: argparse.Namespace) -> int:
+    if args.preset != "teaching":
+        raise ValueError(
+            "reproduce writes the teaching-preset runs the notebooks read; for paper-scale runs "
+            "use `python -m bbal_tutorial run --preset paper ...` (see the README)"
+        )
     out_dir = Path(args.out_dir)
-    seeds = args.seeds or list(REPRODUCE_SEEDS)
-    jobs = [(d, m, s, o) for s in seeds for d, m, o in REPRODUCE_RUNS]
+    jobs = reproduce_jobs(args.experiments, args.seeds)
     start = time.perf_counter()
     paths = _run_many(jobs, out_dir, args=args)
     print(f"\n{len(paths)} runs in {time.perf_counter() - start:.0f} s, written to {out_dir}/")
@@ -240,7 +269,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     reproduce = sub.add_parser("reproduce", help="write the results/ the notebooks read")
     reproduce.add_argument("--out-dir", default="results")
-    reproduce.add_argument("--seeds", type=int, nargs="*")
+    reproduce.add_argument("--seeds", type=int, nargs="*", help="only these seeds")
+    reproduce.add_argument(
+        "--experiments", nargs="*", help="only these experiments (see presets.EXPERIMENTS)"
+    )
     _add_common(reproduce)
     reproduce.set_defaults(func=cmd_reproduce)
     return parser

@@ -149,3 +149,63 @@ def preset_settings(preset: str, dataset: str) -> dict[str, Any]:
 def make_config(preset: str, dataset: str, **overrides: Any) -> ExperimentConfig:
     """An :class:`ExperimentConfig` from a preset, with explicit ``overrides`` on top."""
     return ExperimentConfig(**{**preset_settings(preset, dataset), **overrides})
+
+
+# --------------------------------------------------------------------------------------------
+# The cached experiments behind notebooks 04-07: what `make reproduce` runs and writes to
+# results/<tag>-<acquisition>-b<b>-seed<seed>.json. Notebooks read these files and nothing else.
+
+# Acquisition size on MNIST: b = 1 needs one retraining per label, so the pool, the test set and
+# the training are cut further than the teaching preset to keep 60 rounds at ~10 s each.
+_ACQUISITION_SIZE_OVERRIDES: dict[str, Any] = dict(
+    max_train_images=1000,
+    max_test_size=500,
+    mc_samples=10,
+    test_mc_samples=10,
+    samples_per_epoch=512,
+    max_epochs=10,
+    max_labels=80,
+)
+
+#: tag -> dataset, preset overrides, the (acquisition, b) pairs, the seeds and why.
+EXPERIMENTS: dict[str, dict[str, Any]] = {
+    "repeated-mnist": dict(
+        dataset="repeated-mnist",
+        overrides={},
+        runs=[
+            (m, 10)
+            for m in ("random", "bald", "batchbald", "variation-ratios", "mean-std", "power-bald")
+        ],
+        seeds=(0, 1, 2),
+        why=WHY["teaching"]["repeated-mnist"],
+    ),
+    "acquisition-size": dict(
+        dataset="mnist",
+        overrides=_ACQUISITION_SIZE_OVERRIDES,
+        # b = 1: BatchBALD's first pick is BALD's top point, so one run stands for both.
+        runs=[("bald", 1)]
+        + [(m, b) for b in (5, 10, 20, 40) for m in ("bald", "batchbald")]
+        + [("random", 10), ("power-bald", 10), ("power-bald", 40)],
+        seeds=(0, 1),
+        why="MNIST (1,000 training images, 500 test images, K = 10, epochs of 512 draws, at "
+        "most 10) from 20 to 80 labels: cheap enough to retrain after every single label at "
+        "b = 1. BatchBALD at b = 1 is BALD (same first pick), so b = 1 is run once.",
+    ),
+}
+
+
+def experiment_config(tag: str, acquisition: str, batch_size: int, seed: int) -> ExperimentConfig:
+    """The configuration of one cached run of experiment ``tag`` (see :data:`EXPERIMENTS`)."""
+    if tag not in EXPERIMENTS:
+        raise ValueError(f"unknown experiment {tag!r}; choose one of {sorted(EXPERIMENTS)}")
+    spec = EXPERIMENTS[tag]
+    return make_config(
+        "teaching",
+        spec["dataset"],
+        **{**spec["overrides"], "acquisition": acquisition, "batch_size": batch_size, "seed": seed},
+    )
+
+
+def result_name(tag: str, acquisition: str, batch_size: int, seed: int) -> str:
+    """File name of a cached run: ``<tag>-<acquisition>-b<b>-seed<seed>.json``."""
+    return f"{tag}-{acquisition}-b{batch_size}-seed{seed}.json"
