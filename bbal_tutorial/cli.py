@@ -124,7 +124,9 @@ def _run_many(
             if k not in ("acquisition", "batch_size", "coldness", "num_samples")
         )
         if key not in prepared:
-            prepared[key] = prepare_data(config, data_dir=args.data_dir)
+            prepared[key] = prepare_data(
+                config, data_dir=args.data_dir, download=getattr(args, "download", None) or None
+            )
         start = time.perf_counter()
         results = run_experiment(
             config, out, device=args.device, progress=not args.quiet, experiment=prepared[key]
@@ -189,7 +191,10 @@ def reproduce_jobs(
         raise ValueError(f"unknown experiment(s) {unknown}; choose from {sorted(EXPERIMENTS)}")
     jobs = []
     for tag, spec in EXPERIMENTS.items():
-        if experiments and tag not in experiments:
+        # Experiments on datasets that must be downloaded run only when named explicitly.
+        if (experiments and tag not in experiments) or (
+            not experiments and spec.get("needs_download")
+        ):
             continue
         for seed in spec["seeds"]:
             if seeds and seed not in seeds:
@@ -271,7 +276,12 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--out-dir", default="results")
     reproduce.add_argument("--seeds", type=int, nargs="*", help="only these seeds")
     reproduce.add_argument(
-        "--experiments", nargs="*", help="only these experiments (see presets.EXPERIMENTS)"
+        "--experiments",
+        nargs="*",
+        help="only these experiments (default: all but emnist, which needs --download)",
+    )
+    reproduce.add_argument(
+        "--download", action="store_true", help="download missing datasets (EMNIST: ~540 MB)"
     )
     _add_common(reproduce)
     reproduce.set_defaults(func=cmd_reproduce)

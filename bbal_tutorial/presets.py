@@ -191,6 +191,16 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
         "most 10) from 20 to 80 labels: cheap enough to retrain after every single label at "
         "b = 1. BatchBALD at b = 1 is BALD (same first pick), so b = 1 is run once.",
     ),
+    # Needs the EMNIST download (~540 MB), so `reproduce` runs it only when asked:
+    # `python -m bbal_tutorial reproduce --experiments emnist --download`.
+    "emnist": dict(
+        dataset="emnist",
+        overrides={},
+        runs=[(m, 5) for m in ("random", "bald", "batchbald")],
+        seeds=(0, 1, 2),
+        why=WHY["teaching"]["emnist"],
+        needs_download=True,
+    ),
 }
 
 

@@ -167,3 +167,17 @@ def test_demo_runs_three_methods_and_writes_a_figure(
     ]
     printed = capsys.readouterr().out
     assert "Figure:" in printed and "distinct images per batch" in printed
+
+
+def test_reproduce_jobs_cover_every_experiment_but_the_download_only_ones():
+    names = [name for name, _ in cli.reproduce_jobs()]
+    assert "repeated-mnist-variation-ratios-b10-seed2.json" in names
+    assert "acquisition-size-bald-b1-seed1.json" in names
+    assert not any(name.startswith("emnist") for name in names)
+    assert len(names) == len(set(names))
+    emnist = cli.reproduce_jobs(["emnist"], [0])
+    assert [name for name, _ in emnist] == [
+        f"emnist-{m}-b5-seed0.json" for m in ("random", "bald", "batchbald")
+    ]
+    with pytest.raises(ValueError, match="unknown experiment"):
+        cli.reproduce_jobs(["emnst"])
