@@ -236,3 +236,18 @@ def test_a_finished_run_can_be_extended_to_a_larger_label_budget(tmp_path):
     assert extended["config"]["max_labels"] == 9
     with pytest.raises(ValueError, match="cannot shrink"):
         run_experiment(tiny_config(max_labels=4), out, experiment=tiny_experiment(), progress=False)
+
+
+def test_write_json_atomic_leaves_no_temporary_files_and_normal_permissions(tmp_path):
+    import os
+
+    from bbal_tutorial.loop import write_json_atomic
+
+    path = tmp_path / "sub" / "r.json"
+    write_json_atomic(path, {"a": 1})
+    write_json_atomic(path, {"a": 2})
+    assert json.loads(path.read_text()) == {"a": 2}
+    assert [p.name for p in path.parent.iterdir()] == ["r.json"]
+    mask = os.umask(0)
+    os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~mask
