@@ -43,10 +43,12 @@ format: setup
 demo: setup
 	$(PY) -m bbal_tutorial demo
 
-## Regenerate results/ (the cached runs the experiment notebooks read). Single-threaded by
-## default: torch's CPU results depend on the thread count, and results/ was made with one.
+## Regenerate results/ (the cached runs the experiment notebooks read). Every run is
+## single-threaded -- torch's CPU results depend on the thread count, and results/ was made with
+## one -- and JOBS runs go at once (default: one per CPU core).
+JOBS ?= $(shell nproc 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null || echo 1)
 reproduce: setup
-	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(PY) -m bbal_tutorial reproduce --out-dir results
+	OMP_NUM_THREADS=1 $(PY) -m bbal_tutorial reproduce --out-dir results --jobs $(JOBS)
 
 ## Re-measure benchmarks/README.md (batchbald_redux is installed without its dependencies so that
 ## pip never replaces the torch build already in .venv)

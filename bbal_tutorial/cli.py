@@ -205,6 +205,56 @@ def reproduce_jobs(
     return jobs
 
 
+def _run_one_single_threaded(
+    name: str, config_dict: dict[str, Any], out_dir: str, data_dir: str | None, device: str
+) -> str:
+    """One run in a worker process, on one thread (the setting results/ is reproducible at)."""
+    import torch
+
+    from bbal_tutorial.loop import ExperimentConfig, run_experiment
+
+    torch.set_num_threads(1)
+    out = Path(out_dir) / name
+    start = time.perf_counter()
+    results = run_experiment(
+        ExperimentConfig.from_dict(config_dict),
+        out,
+        data_dir=data_dir,
+        device=device,
+        progress=False,
+    )
+    return _summary(results, out, time.perf_counter() - start)
+
+
+def _run_parallel(jobs: Sequence[tuple[str, Any]], out_dir: Path, args: argparse.Namespace) -> None:
+    """Run the jobs in ``args.jobs`` single-threaded worker processes, longest first."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    from tqdm.auto import tqdm
+
+    def rounds(config: Any) -> float:
+        return (config.max_labels - 10 * config.initial_per_class) / config.batch_size
+
+    ordered = sorted(jobs, key=lambda job: -rounds(job[1]))
+    # "spawn": forking a process that has already started torch's thread pool can deadlock.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(args.jobs, mp_context=context) as pool:
+        futures = [
+            pool.submit(
+                _run_one_single_threaded,
+                name,
+                config.to_dict(),
+                str(out_dir),
+                args.data_dir,
+                args.device,
+            )
+            for name, config in ordered
+        ]
+        for future in tqdm(as_completed(futures), total=len(futures), desc="runs"):
+            print(future.result(), flush=True)
+
+
 def cmd_reproduce(args: argparse.Namespace) -> int:
     if args.preset != "teaching":
         raise ValueError(
@@ -213,9 +263,16 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         )
     out_dir = Path(args.out_dir)
     jobs = reproduce_jobs(args.experiments, args.seeds)
+    if args.jobs < 1:
+        raise ValueError(f"--jobs must be at least 1, got {args.jobs}")
+    if args.download and args.jobs > 1:
+        raise ValueError("--download needs --jobs 1 (one process fetches the dataset)")
     start = time.perf_counter()
-    paths = _run_many(jobs, out_dir, args=args)
-    print(f"\n{len(paths)} runs in {time.perf_counter() - start:.0f} s, written to {out_dir}/")
+    if args.jobs == 1:
+        _run_many(jobs, out_dir, args=args)
+    else:
+        _run_parallel(jobs, out_dir, args)
+    print(f"\n{len(jobs)} runs in {time.perf_counter() - start:.0f} s, written to {out_dir}/")
     return 0
 
 
@@ -282,6 +339,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reproduce.add_argument(
         "--download", action="store_true", help="download missing datasets (EMNIST: ~540 MB)"
+    )
+    reproduce.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="runs at once, each in its own single-threaded process (results are identical)",
     )
     _add_common(reproduce)
     reproduce.set_defaults(func=cmd_reproduce)

@@ -181,3 +181,29 @@ def test_reproduce_jobs_cover_every_experiment_but_the_download_only_ones():
     ]
     with pytest.raises(ValueError, match="unknown experiment"):
         cli.reproduce_jobs(["emnst"])
+
+
+def test_parallel_reproduce_writes_the_same_results_as_serial(tmp_path, monkeypatch):
+    from bbal_tutorial.presets import make_config
+
+    jobs = [
+        (f"tiny-{m}.json", make_config("teaching", "repeated-mnist", acquisition=m, **TINY))
+        for m in ("bald", "batchbald")
+    ]
+    monkeypatch.setattr(cli, "reproduce_jobs", lambda experiments, seeds: jobs)
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    for jobs_flag, folder in (("1", "serial"), ("2", "parallel")):
+        out = tmp_path / folder
+        assert cli.main(["reproduce", "--out-dir", str(out), "--jobs", jobs_flag, "--quiet"]) == 0
+    for name, _ in jobs:
+        serial = load_results(tmp_path / "serial" / name)["rounds"]
+        parallel = load_results(tmp_path / "parallel" / name)["rounds"]
+        strip = ("train_seconds", "eval_seconds", "predict_seconds", "select_seconds")
+        assert [{k: v for k, v in r.items() if k not in strip} for r in serial] == [
+            {k: v for k, v in r.items() if k not in strip} for r in parallel
+        ]
+
+
+def test_reproduce_rejects_bad_jobs(tmp_path, capsys):
+    assert cli.main(["reproduce", "--out-dir", str(tmp_path), "--jobs", "0"]) == 2
+    assert "--jobs must be at least 1" in capsys.readouterr().err
