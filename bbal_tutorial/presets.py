@@ -172,10 +172,7 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
     "repeated-mnist": dict(
         dataset="repeated-mnist",
         overrides={},
-        runs=[
-            (m, 10)
-            for m in ("random", "bald", "batchbald", "variation-ratios", "mean-std", "power-bald")
-        ],
+        runs=[(m, 10) for m in ("random", "bald", "batchbald", "variation-ratios", "mean-std")],
         seeds=(0, 1, 2),
         why=WHY["teaching"]["repeated-mnist"],
     ),
