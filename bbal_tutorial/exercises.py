@@ -826,9 +826,11 @@ def check_power_acquisition(
             softmax_N = torch.softmax(coldness * scores_N, dim=0)
             linear_N = scores_N / scores_N.sum()
             if coldness > 0 and matches(frequencies_N, softmax_N):
-                diagnosis = " -- this is softmax, p ∝ exp(coldness·score), not the power score^β"
+                diagnosis = " -- this is softmax, p ∝ exp(coldness·score), not score^coldness"
             elif coldness != 1 and matches(frequencies_N, linear_N):
                 diagnosis = " -- this is p ∝ score: the coldness is ignored"
+            elif coldness > 0 and matches(frequencies_N, torch.full_like(probs_N, 1 / N)):
+                diagnosis = " -- uniform: the scores are ignored"
             elif float(frequencies_N.max()) == 1.0:
                 diagnosis = " -- always the same first pick: add the random (Gumbel) noise"
             raise _MismatchError(
