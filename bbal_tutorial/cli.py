@@ -1,7 +1,8 @@
-"""Command line: ``python -m bbal_tutorial run | plot | demo | reproduce``.
+"""Command line: ``python -m bbal_tutorial run | plot | demo | reproduce | student``.
 
 ``run`` is one active-learning experiment written to a JSON results file (resumable);
-``plot`` draws results files; ``demo`` and ``reproduce`` are the README's headless jobs.
+``plot`` draws results files; ``demo`` and ``reproduce`` are the README's headless jobs;
+``student`` writes the notebooks' student versions (exercise solutions removed).
 """
 
 from __future__ import annotations
@@ -276,6 +277,16 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_student(args: argparse.Namespace) -> int:
+    from bbal_tutorial.student import write_student_versions
+
+    written = write_student_versions(args.notebooks, args.out)
+    for path in written:
+        print(f"  {path}")
+    print(f"{len(written)} student notebooks written to {args.out}/ (solutions removed)")
+    return 0
+
+
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--preset", default="teaching", choices=("teaching", "paper"))
     p.add_argument(
@@ -348,6 +359,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_common(reproduce)
     reproduce.set_defaults(func=cmd_reproduce)
+
+    student = sub.add_parser(
+        "student", help="write student versions of the notebooks (solutions removed)"
+    )
+    student.add_argument("notebooks", help="folder of course notebooks (e.g. notebooks/)")
+    student.add_argument("out", help="output folder, outside the notebook folder (out/student/)")
+    student.set_defaults(func=cmd_student)
     return parser
 
 
