@@ -39,6 +39,12 @@ format: setup
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+## Student versions of the notebooks in out/student/ (exercise solutions replaced by
+## `raise NotImplementedError()`, outputs stripped; see "For instructors" in README.md)
+.PHONY: student
+student: setup
+	$(PY) -m bbal_tutorial student notebooks out/student
+
 ## Headless main job: Repeated MNIST, random vs BALD vs BatchBALD, figure in out/demo/
 demo: setup
 	$(PY) -m bbal_tutorial demo
