@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 export MPLBACKEND ?= Agg
 
-.PHONY: setup lab test lint format demo reproduce benchmarks clean
+.PHONY: setup lab test lint format demo reproduce benchmarks clean browser-deps
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "bbal_tutorial needs Python 3.10 or newer; run: make PYTHON=python3.12 ...")'
@@ -30,6 +30,22 @@ test: setup
 	@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: treating that as a failure" >&2; exit 1; fi; \
 	exit $$rc
+
+## Chromium for tests/test_browser.py (JupyterLab in a real headless browser), from Debian's
+## apt-get when /usr/bin/chromium is missing; Playwright itself comes with `make setup`.
+browser-deps:
+	@chromium="$${BBAL_CHROMIUM:-/usr/bin/chromium}"; \
+	if [ -x "$$chromium" ]; then \
+		echo "chromium already installed: $$chromium"; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+		if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+			chromium fonts-dejavu-core; \
+	else \
+		echo "no apt-get here: install Chromium yourself and set BBAL_CHROMIUM=/path/to/it" >&2; \
+		exit 1; \
+	fi
 
 lint: setup
 	$(VENV)/bin/ruff check .
