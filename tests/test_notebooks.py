@@ -61,3 +61,48 @@ def test_notebook_runs_in_fast_mode(path, monkeypatch):
             assert "Error displaying widget" not in text
             assert "Traceback (most recent call last)" not in text, f"{path.name}: {text[:800]}"
     print(f"{path.name}: {seconds:.1f} s in fast mode")
+
+
+def _is_exercise_cell(cell) -> bool:
+    """An nbgrader solution cell or grade (check) cell."""
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return bool(meta.get("solution") or meta.get("grade"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_student_version_fails_only_in_exercise_cells(path, monkeypatch):
+    """The student version (``python -m bbal_tutorial student``) runs top to bottom in fast mode:
+    every error is a NotImplementedError in an exercise cell, every check cell fails that way
+    (no check passes on the stub), and every other cell runs cleanly -- nothing after an exercise
+    depends on the student's answer."""
+    from bbal_tutorial.student import make_student_notebook
+
+    monkeypatch.setenv("BBAL_FAST", "1")
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.setenv("TQDM_DISABLE", "1")
+    nb = make_student_notebook(nbformat.read(path, as_version=4), path.name)
+    client = NotebookClient(
+        nb,
+        timeout=CELL_TIMEOUT_S,
+        kernel_name="python3",
+        allow_errors=True,
+        resources={"metadata": {"path": str(path.parent)}},  # run where the course notebooks live
+    )
+    client.comm_open_handlers = {}  # as in test_notebook_runs_in_fast_mode
+    client.execute()
+    problems = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        errors = [o for o in cell.outputs if o.get("output_type") == "error"]
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade") and not errors:
+            problems.append(f"cell {index} ({meta['grade_id']}): the check passed on the stub")
+        for error in errors:
+            if not _is_exercise_cell(cell) or error.ename != "NotImplementedError":
+                problems.append(f"cell {index}: {error.ename}: {error.evalue[:300]}")
+        if not _is_exercise_cell(cell):
+            text = json.dumps(cell.outputs)
+            if "Traceback (most recent call last)" in text or "Error displaying widget" in text:
+                problems.append(f"cell {index} printed an error: {text[:500]}")
+    assert not problems, f"{path.name} (student version):\n" + "\n".join(problems)
