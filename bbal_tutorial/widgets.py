@@ -9,6 +9,7 @@ and ``on_click`` handlers otherwise).  Controls that trigger costly work use
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -400,6 +401,310 @@ def score_spread_panel(
                 f"{s['differences']:>9.3f}{s['top pick agreement']:>13.0%}"
                 f"{s['flagged top picks']:>18.0%}"
             )
+
+    panel = live_panel(controls, draw)
+    panel.controls = controls  # type: ignore[attr-defined]
+    return panel
+
+
+# --------------------------------------------------------------------------------------------------
+# notebooks 04-07: re-run a reduced experiment live, next to the cached curves
+
+#: The controls of :func:`live_run_panel`, in display order.
+LIVE_RUN_CONTROLS = (
+    "acquisition",
+    "batch_size",
+    "mc_samples",
+    "num_repeats",
+    "noise_std",
+    "max_train_images",
+    "max_labels",
+    "seed",
+)
+#: Settings that decide the data and splits (the panel reuses loaded data while they are equal).
+_DATA_SETTINGS = (
+    "dataset",
+    "data_source",
+    "num_repeats",
+    "noise_std",
+    "seed",
+    "max_train_images",
+    "max_test_size",
+    "initial_per_class",
+    "validation_size",
+)
+
+
+def live_run_config(
+    values: dict[str, Any],
+    *,
+    dataset: str = "repeated-mnist",
+    preset: str = "teaching",
+    overrides: dict[str, Any] | None = None,
+) -> Any:
+    """The :class:`~bbal_tutorial.loop.ExperimentConfig` a live re-run uses.
+
+    Precedence: the ``preset``'s settings for ``dataset``, then the notebook's fixed
+    ``overrides`` (e.g. shorter training), then the control ``values`` (names as in
+    :data:`LIVE_RUN_CONTROLS`). The test set is scored with the same K as the pool
+    (``test_mc_samples = mc_samples``, as the CLI's ``--mc-samples`` does); ``num_repeats`` and
+    ``noise_std`` apply to Repeated MNIST only and are dropped for other datasets.
+    """
+    from bbal_tutorial.presets import make_config
+
+    unknown = sorted(set(values) - set(LIVE_RUN_CONTROLS))
+    if unknown:
+        raise ValueError(f"unknown live-run control(s) {unknown}; known: {LIVE_RUN_CONTROLS}")
+    settings = {**(overrides or {}), **values}
+    if "mc_samples" in values:
+        settings["test_mc_samples"] = values["mc_samples"]
+    if dataset != "repeated-mnist":
+        settings.pop("num_repeats", None)
+        settings.pop("noise_std", None)
+    return make_config(preset, dataset, **settings)
+
+
+def live_run_rounds(config: Any, num_initial: int, pool_size: int) -> int:
+    """How many rounds (trained models) a run of ``config`` has: one on the ``num_initial``
+    starting labels, then one per acquired batch until ``max_labels`` or the pool runs out (as
+    :func:`bbal_tutorial.loop.run_experiment` counts them)."""
+    budget = max(0, min(config.max_labels - num_initial, pool_size))
+    return 1 + math.ceil(budget / config.batch_size)
+
+
+def live_run_panel(
+    *,
+    dataset: str = "repeated-mnist",
+    cached_runs: list[dict[str, Any]] | None = None,
+    defaults: dict[str, Any] | None = None,
+    overrides: dict[str, Any] | None = None,
+    acquisitions: tuple[str, ...] | None = None,
+    preset: str = "teaching",
+    progress: bool = True,
+) -> widgets.Box:
+    """Controls for a reduced re-run of an experiment, a Run button, progress bars and a plot of
+    test accuracy against labelled points that is redrawn after every round.
+
+    Nothing runs when a control moves; the button (or ``panel.run()``, for tests and a notebook's
+    fast mode) builds the config with :func:`live_run_config` and calls
+    :func:`bbal_tutorial.loop.run_experiment` with an ``on_round`` callback that redraws
+    :func:`bbal_tutorial.plots.plot_live_run` over ``cached_runs`` (those with the same b are
+    drawn). ``defaults`` sets the controls' initial values; ``overrides`` fixes settings that
+    have no control (epochs, test-set size, ...). Errors appear in the panel's log area.
+
+    Attributes: ``controls``, ``button``, ``plot_output``, ``log_output``, ``config()`` (the
+    config the controls describe now), ``run()``, ``results`` (the last run's results) and
+    ``figures_drawn`` (how many times the live plot was redrawn).
+    """
+    from bbal_tutorial.acquisition import ACQUISITION_NAMES
+    from bbal_tutorial.loop import prepare_data, run_experiment
+    from bbal_tutorial.plots import METHOD_NAMES, plot_live_run
+    from bbal_tutorial.presets import preset_settings
+
+    base = preset_settings(preset, dataset)
+    initial = {name: base.get(name) for name in LIVE_RUN_CONTROLS if base.get(name) is not None}
+    initial.setdefault("max_train_images", 1000)
+    initial.update({k: v for k, v in (overrides or {}).items() if k in LIVE_RUN_CONTROLS})
+    initial.update(defaults or {})
+    unknown = sorted(set(defaults or {}) - set(LIVE_RUN_CONTROLS))
+    if unknown:
+        raise ValueError(f"unknown live-run control(s) {unknown}; known: {LIVE_RUN_CONTROLS}")
+    names = acquisitions or ACQUISITION_NAMES
+    # the preset leaves the method open; start from the one the course is about
+    initial.setdefault("acquisition", "batchbald" if "batchbald" in names else names[0])
+    style = {"description_width": "150px"}
+    layout = widgets.Layout(width="420px")
+
+    def slider(kind: type, description: str, **kwargs: Any) -> widgets.ValueWidget:
+        return kind(
+            description=description,
+            continuous_update=False,
+            style=style,
+            layout=layout,
+            **kwargs,
+        )
+
+    controls: dict[str, widgets.ValueWidget] = {
+        "acquisition": widgets.Dropdown(
+            options=[(METHOD_NAMES.get(n, n), n) for n in names],
+            value=initial["acquisition"],
+            description="acquisition",
+            style=style,
+            layout=layout,
+        ),
+        "batch_size": slider(
+            widgets.IntSlider, "batch size b", value=initial["batch_size"], min=1, max=40
+        ),
+        "mc_samples": slider(
+            widgets.IntSlider, "MC samples K", value=initial["mc_samples"], min=2, max=100
+        ),
+        "num_repeats": slider(
+            widgets.IntSlider, "copies per image", value=initial.get("num_repeats", 3), min=1, max=5
+        ),
+        "noise_std": slider(
+            widgets.FloatSlider,
+            "noise std",
+            value=initial.get("noise_std", 0.1),
+            min=0.0,
+            max=0.5,
+            step=0.05,
+        ),
+        "max_train_images": slider(
+            widgets.IntSlider,
+            "pool: original images",
+            value=initial["max_train_images"],
+            min=20,
+            max=4000,
+            step=10,
+        ),
+        "max_labels": slider(
+            widgets.IntSlider, "label budget", value=initial["max_labels"], min=20, max=300, step=5
+        ),
+        "seed": widgets.BoundedIntText(
+            value=initial.get("seed", 0),
+            min=0,
+            max=10_000,
+            description="seed",
+            style=style,
+            layout=layout,
+        ),
+    }
+    if dataset != "repeated-mnist":  # copies and noise only exist in Repeated MNIST
+        del controls["num_repeats"], controls["noise_std"]
+    button = widgets.Button(description="Run", button_style="primary", icon="play")
+    plot_output, log_output = widgets.Output(), widgets.Output()
+    cached = list(cached_runs or [])
+    data_cache: dict[tuple, Any] = {}
+
+    def config() -> Any:
+        values = {name: control.value for name, control in controls.items()}
+        return live_run_config(values, dataset=dataset, preset=preset, overrides=overrides)
+
+    def redraw(results: dict[str, Any], total_rounds: int) -> None:
+        b = results["config"]["batch_size"]
+        same_b = [r for r in cached if r["config"]["batch_size"] == b]
+        with plot_output:
+            plot_output.clear_output(wait=True)
+            fig = plot_live_run(results, same_b, total_rounds=total_rounds).figure
+            display(fig)
+            plt.close(fig)
+        panel.figures_drawn += 1
+
+    @shows_errors(log_output)
+    def run(*_: Any) -> dict[str, Any] | None:
+        cfg = config()
+        key = tuple(getattr(cfg, name) for name in _DATA_SETTINGS)
+        if key not in data_cache:
+            data_cache.clear()  # keep one dataset in memory
+            data_cache[key] = prepare_data(cfg)
+        experiment = data_cache[key]
+        total = live_run_rounds(cfg, len(experiment.initial_indices), len(experiment.pool_indices))
+        print(
+            f"{METHOD_NAMES.get(cfg.acquisition, cfg.acquisition)}, b = {cfg.batch_size}, "
+            f"K = {cfg.mc_samples}: {total} rounds on {experiment.data.source}"
+        )
+        button.disabled = True
+        try:
+            results = run_experiment(
+                cfg,
+                out=None,
+                progress=progress,
+                experiment=experiment,
+                on_round=lambda results: redraw(results, total),
+            )
+        finally:
+            button.disabled = False
+        panel.results = results
+        last = results["rounds"][-1]
+        seconds = sum(
+            r["train_seconds"] + r["eval_seconds"] + r["predict_seconds"] + r["select_seconds"]
+            for r in results["rounds"]
+        )
+        print(
+            f"done: {last['n_labeled']} labels, test accuracy {last['test_accuracy']:.1%}, "
+            f"{len(results['rounds'])} rounds in {seconds:.0f} s"
+        )
+        return results
+
+    button.on_click(run)
+    column = widgets.VBox([*controls.values(), button])
+    panel = widgets.VBox([widgets.HBox([column, log_output]), plot_output])
+    panel.controls = controls  # type: ignore[attr-defined]
+    panel.button = button  # type: ignore[attr-defined]
+    panel.plot_output = plot_output  # type: ignore[attr-defined]
+    panel.log_output = log_output  # type: ignore[attr-defined]
+    panel.config = config  # type: ignore[attr-defined]
+    panel.run = run  # type: ignore[attr-defined]
+    panel.results = None  # type: ignore[attr-defined]
+    panel.figures_drawn = 0  # type: ignore[attr-defined]
+    return panel
+
+
+# --------------------------------------------------------------------------------------------------
+# notebook 06: acquisition size
+
+
+def batch_size_curves_panel(
+    runs: list[dict[str, Any]],
+    *,
+    batch_size: int = 10,
+    target: float | None = None,
+    methods: tuple[str, ...] = ("bald", "batchbald"),
+    reference: tuple[str, int] | None = ("bald", 1),
+) -> widgets.Box:
+    """A slider over the acquisition sizes b of the cached ``runs`` that redraws the learning
+    curves of ``methods`` at that b, plus the ``reference`` run (BALD at b = 1 by default), with
+    the labels each needed to reach ``target``. Nothing is recomputed: it only filters and draws.
+    """
+    from bbal_tutorial.experiments import labels_to_reach_summary
+    from bbal_tutorial.plots import figure_caption, plot_learning_curves
+
+    sizes = sorted(
+        {r["config"]["batch_size"] for r in runs if r["config"]["acquisition"] in methods}
+    )
+    if not sizes:
+        raise ValueError(f"no cached runs of {methods} to show; run `make reproduce` first")
+    controls = {
+        "batch_size": widgets.SelectionSlider(
+            options=sizes,
+            value=batch_size if batch_size in sizes else sizes[len(sizes) // 2],
+            description="batch size b",
+            continuous_update=False,
+            style={"description_width": "initial"},
+        )
+    }
+
+    def is_reference(config: dict[str, Any]) -> bool:
+        return reference is not None and (config["acquisition"], config["batch_size"]) == reference
+
+    def draw(batch_size: int) -> None:
+        shown = [
+            r
+            for r in runs
+            if (r["config"]["acquisition"] in methods and r["config"]["batch_size"] == batch_size)
+            or is_reference(r["config"])
+        ]
+        plot_learning_curves(
+            shown,
+            target_accuracies=() if target is None else (target,),
+            title=f"b = {batch_size}",
+        )
+        plt.show()
+        print(figure_caption(shown))
+        if target is None:
+            return
+        for method in methods:
+            group = [
+                r
+                for r in shown
+                if r["config"]["acquisition"] == method and r["config"]["batch_size"] == batch_size
+            ]
+            if group:
+                s = labels_to_reach_summary(group, target)
+                print(
+                    f"{method} (b={batch_size}) reaches {target:.0%} at "
+                    f"{s['per_seed']} labels (median {s['median'] or 'never'})"
+                )
 
     panel = live_panel(controls, draw)
     panel.controls = controls  # type: ignore[attr-defined]

@@ -394,3 +394,30 @@ def test_setup_duplicate_demo_trains_and_builds_a_pool():
     assert 0.0 <= setup.test_accuracy <= 1.0
     assert "20 labelled images" in setup.describe()
     assert not setup.model.training
+
+
+# --------------------------------------------------------------------------------------------------
+# notebook 06: stochastic batch acquisition
+
+
+def test_coldness_interpolates_between_random_and_top_b_bald():
+    log_probs, original_N = duplicate_log_probs(num_originals=20, copies=3, K=10, C=4)
+    sweep = demos.coldness_sweep(
+        log_probs, original_N, 6, [0.0, 1.0, 1000.0], repeats=30, seed=0, num_samples=1000
+    )
+    assert sweep["top_b"]["top_b_share"] == 1.0
+    assert sweep["top_b"]["repeats"] > sweep["batchbald"]["repeats"]  # BALD takes copies
+    for mode in ("power", "softmax", "softrank"):
+        share = sweep["modes"][mode]["top_b_share"]
+        # beta = 0 samples uniformly: about b/N of the batch is in top-b, like random acquisition
+        assert share[0] == pytest.approx(sweep["random"]["top_b_share"], abs=0.1)
+        assert share[0] < 0.3
+    # very cold power and soft-rank sampling is top-b BALD
+    assert sweep["modes"]["power"]["top_b_share"][-1] == 1.0
+    assert sweep["modes"]["softrank"]["top_b_share"][-1] == 1.0
+    assert sweep["modes"]["power"]["repeats"][-1] == sweep["top_b"]["repeats"]
+    for mode in ("power", "softmax", "softrank"):
+        share = sweep["modes"][mode]["top_b_share"]
+        assert share[0] <= share[1] <= share[2]
+    with pytest.raises(ValueError, match="repeats"):
+        demos.coldness_sweep(log_probs, original_N, 6, [1.0], repeats=0)

@@ -369,3 +369,107 @@ def test_prediction_scatter_titles_carry_the_correlation():
     assert axes[1].get_title() == "flipped: correlation -1.00"
     np.testing.assert_allclose(axes[0].collections[0].get_offsets()[:, 0], p.numpy())
     plt.close("all")
+
+
+# --------------------------------------------------------------------------------------------------
+# notebooks 04-07
+
+
+def test_live_run_is_drawn_over_the_cached_median():
+    from bbal_tutorial.plots import plot_live_run
+
+    cached = [fake_run("random", s, acc) for s, acc in enumerate([[0.5, 0.6], [0.7, 0.8]])]
+    live = fake_run("batchbald", 0, [0.4, 0.55, 0.7])
+    ax = plot_live_run(live, cached, total_rounds=5)
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    assert lines["cached: Random (b=10)"].get_ydata().tolist() == pytest.approx([0.6, 0.7])
+    assert lines["live: BatchBALD (b=10)"].get_ydata().tolist() == [0.4, 0.55, 0.7]
+    assert "round 3 of 5" in ax.get_title() and "K = 10" in ax.get_title()
+
+
+def test_batch_diversity_plots_the_median_distinct_originals_per_batch():
+    from bbal_tutorial.plots import plot_batch_diversity
+
+    runs = []
+    for seed, originals in enumerate([[1, 1, 2], [3, 3, 3], [4, 5, 5]]):
+        run = fake_run("bald", seed, [0.5, 0.6], b=3)
+        run["rounds"][0]["acquired_original_indices"] = originals
+        run["rounds"][1]["acquired_original_indices"] = []
+        runs.append(run)
+    ax = plot_batch_diversity(runs)
+    line = next(line for line in ax.get_lines() if line.get_label() == "BALD (b=3)")
+    assert line.get_xdata().tolist() == [20] and line.get_ydata().tolist() == [2]
+
+
+def test_acquisition_size_figure_draws_medians_and_marks_never():
+    from bbal_tutorial.plots import plot_acquisition_size
+
+    def row(acquisition, b, labels, rounds):
+        finite = sorted(x for x in labels if x is not None)
+        return {
+            "acquisition": acquisition,
+            "b": b,
+            "labels (per seed)": labels,
+            "median labels": finite[0] if len(finite) == len(labels) else None,
+            "rounds (per seed)": rounds,
+            "median rounds": min(rounds) if None not in rounds else None,
+            "final labels": 80,
+            "rounds run": 61,
+        }
+
+    rows = [
+        row("bald", 1, [40, 40], [21, 21]),
+        row("bald", 10, [60, None], [5, None]),
+        row("batchbald", 10, [50, 50], [4, 4]),
+    ]
+    left, right = plot_acquisition_size(rows, 0.8)
+    lines = {line.get_label(): line for line in left.get_lines()}
+    assert lines["BALD"].get_xdata().tolist() == [1, 10]
+    ys = lines["BALD"].get_ydata().tolist()
+    assert ys[0] == 40 and np.isnan(ys[1])  # half the seeds never got there: no median
+    assert lines["BatchBALD"].get_ydata().tolist() == [40, 50]  # b = 1 is BALD for both
+    right_lines = {line.get_label(): line for line in right.get_lines()}
+    assert right_lines["BatchBALD"].get_ydata().tolist() == [21, 4]
+    assert "80%" in left.get_ylabel()
+
+
+def test_recorded_batch_scores_are_drawn_under_the_log_k_ceiling():
+    from bbal_tutorial.plots import plot_recorded_batch_scores
+
+    run = fake_run("batchbald", 0, [0.5, 0.6], b=3)
+    run["rounds"][0]["scores"] = [0.9, 1.6, 2.0]
+    run["rounds"][1]["scores"] = []
+    ax = plot_recorded_batch_scores([run, fake_run("bald", 0, [0.5])])
+    data = [np.asarray(line.get_ydata(), dtype=float).tolist() for line in ax.get_lines()]
+    assert [0.9, 1.6, 2.0] in data
+    assert any(d == pytest.approx([np.log(10)] * 2) for d in data)  # the ceiling, K = 10
+    with pytest.raises(ValueError, match="BatchBALD"):
+        plot_recorded_batch_scores([fake_run("bald", 0, [0.5])])
+
+
+def test_coldness_sweep_figure():
+    from bbal_tutorial.plots import plot_coldness_sweep
+
+    sweep = {
+        "coldness": [0, 1, 10],
+        "batch_size": 5,
+        "repeats": 4,
+        "modes": {"power": {"top_b_share": [0.1, 0.5, 1.0], "repeats": [0.0, 0.5, 2.0]}},
+        "top_b": {"top_b_share": 1.0, "repeats": 2.0},
+        "random": {"top_b_share": 0.1, "repeats": 0.0},
+    }
+    left, right = plot_coldness_sweep(sweep)
+    assert left.get_lines()[0].get_ydata().tolist() == [0.1, 0.5, 1.0]
+    assert right.get_lines()[0].get_ydata().tolist() == [0.0, 0.5, 2.0]
+    assert "b = 5" in left.get_title()
+
+
+def test_accuracy_against_distinct_images_draws_one_line_per_run():
+    from bbal_tutorial.plots import plot_accuracy_vs_distinct
+
+    runs = [fake_run("bald", 0, [0.5, 0.6]), fake_run("bald", 1, [0.4, 0.7])]
+    ax = plot_accuracy_vs_distinct(runs, [[20, 24], [20, 27]])
+    lines = ax.get_lines()
+    assert [list(line.get_xdata()) for line in lines] == [[20, 24], [20, 27]]
+    assert [line.get_label() for line in lines][0] == "BALD (b=10)"
+    assert len(ax.get_legend().get_texts()) == 1  # one legend entry per method

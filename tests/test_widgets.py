@@ -190,3 +190,178 @@ def test_score_spread_panel_rescores_with_the_first_k_samples(capsys):
     order = [int(t.get_text()) for t in fig.axes[2].get_xticklabels()]
     line = fig.axes[2].get_lines()[0].get_ydata()
     assert list(line) == pytest.approx(scores["batchbald"][0, order].tolist())
+
+
+# --------------------------------------------------------------------------------------------------
+# notebooks 04-07: the live re-run panel
+
+# A run small enough for a unit test: 40 original images (120 noisy copies), 1 epoch of 64
+# draws, K = 2, 20 -> 30 labels in batches of 5 (3 rounds).
+TINY_OVERRIDES = dict(
+    samples_per_epoch=64, max_epochs=1, validation_size=20, max_test_size=100, num_samples=500
+)
+TINY_CONTROLS = dict(max_train_images=40, max_labels=30, mc_samples=2, batch_size=5)
+
+
+@pytest.fixture
+def one_thread():
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_live_run_config_maps_each_control_onto_the_experiment_config():
+    values = dict(
+        acquisition="bald",
+        batch_size=7,
+        mc_samples=4,
+        num_repeats=2,
+        noise_std=0.25,
+        max_train_images=300,
+        max_labels=90,
+        seed=3,
+    )
+    config = widgets.live_run_config(values, overrides={"max_epochs": 2, "batch_size": 40})
+    assert config.dataset == "repeated-mnist"
+    for name, value in values.items():
+        assert getattr(config, name) == value, name  # a control wins over an override
+    assert config.test_mc_samples == 4  # the test set is scored with the same K
+    assert config.max_epochs == 2  # an override without a control stays
+    assert config.samples_per_epoch == 1024  # the rest comes from the teaching preset
+
+    mnist = widgets.live_run_config(values, dataset="mnist")
+    assert (mnist.dataset, mnist.num_repeats, mnist.noise_std) == ("mnist", 3, 0.1)  # defaults
+    with pytest.raises(ValueError, match="unknown live-run control"):
+        widgets.live_run_config({"epochs": 3})
+
+
+def test_live_run_rounds_counts_like_the_loop():
+    config = widgets.live_run_config(dict(batch_size=10, max_labels=55))
+    assert widgets.live_run_rounds(config, 20, 1000) == 1 + 4  # 20 -> 30 -> 40 -> 50 -> 55
+    assert widgets.live_run_rounds(config, 20, 12) == 1 + 2  # the pool runs out first
+
+
+def test_live_run_panel_builds_and_moving_a_control_runs_nothing():
+    panel = widgets.live_run_panel(defaults=TINY_CONTROLS, overrides=TINY_OVERRIDES)
+    assert list(panel.controls) == list(widgets.LIVE_RUN_CONTROLS)
+    assert panel.controls["acquisition"].value == "batchbald"  # the default method
+    assert panel.controls["max_labels"].value == 30  # from the defaults
+    sliders = [c for c in panel.controls.values() if hasattr(c, "continuous_update")]
+    assert sliders and not any(c.continuous_update for c in sliders)
+    panel.controls["batch_size"].value = 8
+    panel.controls["acquisition"].value = "random"
+    assert panel.figures_drawn == 0 and panel.results is None
+    config = panel.config()
+    assert (config.batch_size, config.acquisition, config.max_labels) == (8, "random", 30)
+    assert (config.max_epochs, config.samples_per_epoch) == (1, 64)
+
+    mnist = widgets.live_run_panel(dataset="mnist")
+    assert "num_repeats" not in mnist.controls and "noise_std" not in mnist.controls
+    assert mnist.config().dataset == "mnist"
+    with pytest.raises(ValueError, match="unknown live-run control"):
+        widgets.live_run_panel(defaults={"epochs": 1})
+
+
+def test_a_tiny_live_run_redraws_the_plot_after_every_round(monkeypatch, one_thread):
+    from bbal_tutorial import plots
+
+    drawn, original = [], plots.plot_live_run
+
+    def recording_plot(results, cached_runs=(), **kwargs):
+        drawn.append(([r["n_labeled"] for r in results["rounds"]], len(cached_runs)))
+        return original(results, cached_runs, **kwargs)
+
+    monkeypatch.setattr(plots, "plot_live_run", recording_plot)
+    cached = [
+        {
+            "config": {"acquisition": "random", "batch_size": b, "seed": 0, "mc_samples": 10},
+            "rounds": [
+                {"n_labeled": 20, "test_accuracy": 0.5},
+                {"n_labeled": 30, "test_accuracy": 0.6},
+            ],
+        }
+        for b in (5, 10)
+    ]
+    panel = widgets.live_run_panel(
+        cached_runs=cached,
+        defaults={**TINY_CONTROLS, "acquisition": "batchbald"},
+        overrides=TINY_OVERRIDES,
+        progress=False,
+    )
+    results = panel.run()
+    assert results is panel.results
+    assert [r["n_labeled"] for r in results["rounds"]] == [20, 25, 30]
+    assert results["config"]["acquisition"] == "batchbald"
+    assert results["config"]["mc_samples"] == 2 and results["finished"]
+    # one redraw per round, each with the rounds so far, over the cached run with the same b
+    assert drawn == [([20], 1), ([20, 25], 1), ([20, 25, 30], 1)]
+    assert panel.figures_drawn == 3 and not panel.button.disabled
+    assert not plt.get_fignums()  # every live figure was closed after being displayed
+
+    # the button does the same as panel.run()
+    panel.controls["acquisition"].value = "random"
+    panel.button.click()
+    assert panel.results["config"]["acquisition"] == "random"
+    assert panel.figures_drawn == 6
+
+
+def test_live_run_panel_shows_errors_in_the_panel(capsys, one_thread):
+    # 20 original images cannot hold 2 labelled examples of every digit plus a validation set
+    panel = widgets.live_run_panel(
+        defaults={**TINY_CONTROLS, "max_train_images": 20},
+        overrides={**TINY_OVERRIDES, "validation_size": 500},
+        progress=False,
+    )
+    assert panel.run() is None
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "ValueError" in err
+    assert not panel.button.disabled and panel.figures_drawn == 0
+
+
+# --------------------------------------------------------------------------------------------------
+# notebook 06: acquisition size
+
+
+def _cached_run(acquisition, b, seed, accuracies):
+    return {
+        "config": {
+            "acquisition": acquisition,
+            "batch_size": b,
+            "seed": seed,
+            "mc_samples": 10,
+            "max_labels": 80,
+        },
+        "dataset_source": "test data",
+        "finished": "2026-11-22T10:00:00+00:00",
+        "updated": None,
+        "rounds": [{"n_labeled": 20 + b * i, "test_accuracy": a} for i, a in enumerate(accuracies)],
+    }
+
+
+def test_batch_size_curves_panel_redraws_the_cached_curves_of_the_chosen_b(capsys):
+    runs = [
+        _cached_run("bald", 1, 0, [0.5, 0.6, 0.7, 0.8]),
+        _cached_run("bald", 5, 0, [0.5, 0.7, 0.75]),
+        _cached_run("batchbald", 5, 0, [0.5, 0.8, 0.9]),
+        _cached_run("bald", 10, 0, [0.5, 0.6]),
+        _cached_run("batchbald", 10, 0, [0.5, 0.85]),
+        _cached_run("random", 10, 0, [0.5, 0.55]),
+    ]
+    panel = widgets.batch_size_curves_panel(runs, batch_size=5, target=0.8)
+    slider = panel.controls["batch_size"]
+    assert list(slider.options) == [1, 5, 10] and not slider.continuous_update
+    labels = [t.get_text() for t in plt.gca().get_legend().get_texts()]
+    assert labels == ["BALD (b=1)", "BALD (b=5)", "BatchBALD (b=5)"]
+    assert "batchbald (b=5) reaches 80% at [25] labels (median 25)" in capsys.readouterr().out
+
+    slider.value = 10
+    labels = [t.get_text() for t in plt.gca().get_legend().get_texts()]
+    assert labels == ["BALD (b=1)", "BALD (b=10)", "BatchBALD (b=10)"]  # random is not shown
+    assert "b = 10" in plt.gca().get_title()
+    out = capsys.readouterr().out
+    assert "bald (b=10) reaches 80% at [None] labels (median never)" in out
+    with pytest.raises(ValueError, match="no cached runs"):
+        widgets.batch_size_curves_panel([_cached_run("random", 10, 0, [0.5])])
