@@ -7,9 +7,14 @@ independently of it -- worked out by hand, or computed by this package's own tes
 is 0, off by log K, the mean over K forgotten, ...). It returns ``True`` or ``False``.
 
 **Plain-assert form** (nbgrader grade cells, hidden tests): every check takes ``strict=True``, and
-then a failure raises ``AssertionError`` carrying the hint instead of returning ``False``::
+then a failure raises ``AssertionError`` carrying the hint instead of returning ``False``, and a
+success returns ``None`` (after the ``✓`` line)::
 
-    check_bald(bald, strict=True)          # passes silently but for the ✓ line, or raises
+    check_bald(bald, strict=True)          # prints the ✓ line, or raises AssertionError
+
+Returning None matters in a grade cell: nbgrader reads a value the cell's last line displays as
+partial credit (and warns that it cannot read ``True`` as a score), while a cell that displays
+nothing and raises nothing gets full points.
 
 **Unfinished exercises.** A ``NotImplementedError`` raised by the student's function (nbgrader's
 student version raises it until the exercise is done) is not caught: it propagates, so the check
@@ -90,8 +95,12 @@ class _MismatchError(Exception):
     """The student's answer differs from the known one; the message is the hint."""
 
 
-def _report(name: str, run: Callable[[], str], strict: bool) -> bool:
-    """Run the cases of one check and print ``✓ name: ...`` or ``✗ name: hint``."""
+def _report(name: str, run: Callable[[], str], strict: bool) -> bool | None:
+    """Run the cases of one check and print ``✓ name: ...`` or ``✗ name: hint``.
+
+    Returns True or False; with ``strict``, None on success (see the module docstring) and
+    ``AssertionError`` on failure.
+    """
     try:
         success = run()
     except _MismatchError as mismatch:
@@ -101,7 +110,7 @@ def _report(name: str, run: Callable[[], str], strict: bool) -> bool:
         print(message)
         return False
     print(f"✓ {name}: {success}")
-    return True
+    return None if strict else True
 
 
 def _call(fn: Callable[..., Any], *args: Any, context: str = "") -> Any:
@@ -351,7 +360,7 @@ def _random_case(seed: int) -> tuple[str, torch.Tensor, list[str]]:
 
 def check_predictive_entropy(
     fn: Callable[[torch.Tensor], torch.Tensor], *, strict: bool = False
-) -> bool:
+) -> bool | None:
     """Check ``fn(log_probs_N_K_C) -> entropies_N``: ``H[y] = -sum_c p(c|x) log p(c|x)`` with
     ``p(c|x) = 1/K sum_k p(c|x,w_k)``, float64, nats.
 
@@ -389,7 +398,7 @@ def check_predictive_entropy(
     return _report("predictive entropy", run, strict)
 
 
-def check_bald(fn: Callable[[torch.Tensor], torch.Tensor], *, strict: bool = False) -> bool:
+def check_bald(fn: Callable[[torch.Tensor], torch.Tensor], *, strict: bool = False) -> bool | None:
     """Check ``fn(log_probs_N_K_C) -> scores_N``: BALD ``I[y;w] = H[y] - E_w H[y|w]``, float64.
 
     Known answers: hand-derived (log 2 for certain, disagreeing samples; 0 for agreeing samples,
@@ -456,7 +465,7 @@ def _joint_cases() -> list[tuple[str, torch.Tensor, float]]:
 
 def check_joint_entropy_two_points(
     fn: Callable[[torch.Tensor], float | torch.Tensor], *, strict: bool = False
-) -> bool:
+) -> bool | None:
     """Check ``fn(log_probs_2_K_C) -> float``: the exact joint entropy of two points' labels,
     ``H[y1, y2] = -sum_{a,b} p(a, b) log p(a, b)`` with
     ``p(y1=a, y2=b) = 1/K sum_k p(y1=a|w_k) p(y2=b|w_k)``.
@@ -556,7 +565,7 @@ def _greedy_cases() -> list[tuple[str, torch.Tensor, list[int]]]:
 
 def check_batchbald_greedy_step(
     fn: Callable[[torch.Tensor, list[int]], int], *, strict: bool = False
-) -> bool:
+) -> bool | None:
     """Check ``fn(log_probs_N_K_C, chosen) -> int``: the candidate n not in ``chosen`` that
     maximises ``I[y_chosen, y_n; w] = H[y_chosen, y_n] - sum_{j in chosen + [n]} E_w H[y_j|w]``
     (joint entropies exact; ties go to the lowest index).
@@ -627,7 +636,7 @@ def check_consistent_masks(
     fn: Callable[[int, int, float, torch.Generator], Callable[[torch.Tensor], torch.Tensor]],
     *,
     strict: bool = False,
-) -> bool:
+) -> bool | None:
     """Check ``fn(num_features, k, p, generator) -> dropout``, where ``dropout(h_B_F) -> h_B_K_F``
     applies k MC-dropout masks that are drawn once (with ``generator``) and then reused.
 
@@ -751,7 +760,7 @@ def check_consistent_masks(
 
 def check_power_acquisition(
     fn: Callable[[torch.Tensor, int, float, torch.Generator], list[int]], *, strict: bool = False
-) -> bool:
+) -> bool | None:
     """Check ``fn(scores_N, batch_size, coldness, generator) -> list[int]``: ``batch_size``
     distinct indices drawn without replacement with ``p(n) ∝ score_n^coldness`` (e.g. Gumbel-top-k
     on ``coldness · log score``).
@@ -799,7 +808,7 @@ def check_power_acquisition(
             counts_N[draw(2, coldness, generator, f"(coldness {coldness})")[0]] += 1
         return counts_N / POWER_DRAWS
 
-    def matches(frequencies_N: torch.Tensor, probs_N: torch.Tensor) -> bool:
+    def matches(frequencies_N: torch.Tensor, probs_N: torch.Tensor) -> bool | None:
         standard_error_N = (probs_N * (1 - probs_N) / POWER_DRAWS).sqrt()
         return bool(((frequencies_N - probs_N).abs() <= POWER_Z * standard_error_N + 1e-12).all())
 
@@ -865,7 +874,7 @@ def check_power_acquisition(
 
 def check_labels_to_reach(
     fn: Callable[[Sequence[int], Sequence[float], float], int | None], *, strict: bool = False
-) -> bool:
+) -> bool | None:
     """Check ``fn(labels, accuracies, target) -> int | None``: the first label count whose
     accuracy is at least ``target`` (``>=``), ``None`` if no round reaches it.
 
@@ -925,7 +934,7 @@ def check_labels_to_reach(
 
 def check_acquired_label_entropy(
     fn: Callable[[Sequence[int], int], float], *, strict: bool = False
-) -> bool:
+) -> bool | None:
     """Check ``fn(labels, num_classes) -> float``: the entropy (nats) of the acquired labels'
     class frequencies, ``-sum_c q_c log q_c`` with ``q_c = count_c / len(labels)``, ``0 log 0 = 0``.
 
@@ -1008,7 +1017,7 @@ def _normalise_choice(answer: str) -> str:
     return answer.strip().strip("()[].").strip().lower()
 
 
-def check_choice(question: str, answer: str | None, *, strict: bool = False) -> bool:
+def check_choice(question: str, answer: str | None, *, strict: bool = False) -> bool | None:
     """Check a multiple-choice ``answer`` (e.g. ``"b"``) to ``QUESTIONS[question]``.
 
     Prints the explanation when right, the hint for the chosen option when wrong. An answer of

@@ -435,7 +435,7 @@ WRONG = [
 def test_reference_solution_passes(check, solution, capsys):
     assert check(solution) is True
     assert capsys.readouterr().out.startswith("✓ ")
-    assert check(solution, strict=True) is True
+    assert check(solution, strict=True) is None  # nothing for nbgrader to read as a score
 
 
 @pytest.mark.parametrize("check, wrong, hint", WRONG)
@@ -518,6 +518,7 @@ def test_choice_right_wrong_and_unanswered(capsys):
     assert exercises.check_choice("02-log-k-ceiling", q.correct) is True
     assert capsys.readouterr().out.startswith(f"✓ question 02-log-k-ceiling: ({q.correct})")
     assert exercises.check_choice("02-log-k-ceiling", f" ({q.correct.upper()}) ") is True
+    assert exercises.check_choice("02-log-k-ceiling", q.correct, strict=True) is None
     assert exercises.check_choice("02-log-k-ceiling", wrong) is False
     assert q.hints[wrong] in capsys.readouterr().out
     assert exercises.check_choice("02-log-k-ceiling", "z") is False
