@@ -42,6 +42,7 @@ from bbal_tutorial.information import (
     extend_sampled_configurations,
     merge_identical_configurations,
     per_point,
+    precompute_candidate_probs,
     sample_configurations,
 )
 
@@ -260,6 +261,12 @@ def get_batchbald_batch(
     scores: list[float] = []
     log_joint_M_K = torch.zeros((1, K), dtype=torch.float64, device=device)  # the empty config
     components_M = None  # the posterior sample behind each sampled configuration
+    # Every step's product takes the same right-hand side p(y_x | w_k): compute it once when it
+    # fits the memory budget, instead of exponentiating all N·K·C log-probabilities per step.
+    # None: each product computes it tile by tile (bit-identical results, only slower).
+    probs_K_W = None
+    if batch_size > 1:
+        probs_K_W = precompute_candidate_probs(log_probs_N_K_C, matmul_dtype, memory_budget)
     for i in range(batch_size):
         if i == 0:
             joint_entropy_N = per_point(_entropy, log_probs_N_K_C)  # H[y_x]: BALD's first step
@@ -283,6 +290,7 @@ def get_batchbald_batch(
                 log_probs_N_K_C,
                 compute_dtype=matmul_dtype,
                 memory_budget=memory_budget,
+                probs_K_W=probs_K_W,
             )
         chosen_conditional_entropy = conditional_entropy_N[indices].sum()
         # cumulative I[y_S, y_x; w]; its argmax is the argmax of the gain (H[y_S] is shared)

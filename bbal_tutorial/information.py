@@ -53,6 +53,8 @@ __all__ = [
     "extend_sampled_configurations",
     "merge_identical_configurations",
     "configuration_posterior",
+    "candidate_probs",
+    "precompute_candidate_probs",
     "entropy_given_configurations",
     "entropy_given_posterior",
     "joint_entropy_exact",
@@ -299,6 +301,17 @@ def _tile_shape(M: int, N: int, K: int, C: int, itemsize: int, budget: int, on_c
     return rows, candidates
 
 
+def _max_tile_buffer_bytes(C: int, itemsize: int, budget: int, on_cpu: bool) -> int:
+    """Upper bound on the two (rows × candidates·C) buffers of :func:`_tile_shape`, for any M and N.
+
+    Within ``budget`` (unless it is too small for one row and one candidate); on a CPU also at
+    most ``_CPU_TILE_ELEMENTS`` entries each, or one candidate of ``_CPU_TILE_ROWS`` rows.
+    """
+    if not on_cpu:
+        return budget
+    return min(budget, 2 * itemsize * max(_CPU_TILE_ELEMENTS, _CPU_TILE_ROWS * C))
+
+
 def merge_identical_configurations(
     log_joint_M_K: torch.Tensor, weights_M: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -322,6 +335,53 @@ def configuration_posterior(log_joint_M_K: torch.Tensor) -> tuple[torch.Tensor, 
     log_marginal_M = _log_marginal(log_joint_M_K)
     posterior_M_K = (log_joint_M_K - log_marginal_M[:, None]).exp() / log_joint_M_K.shape[1]
     return posterior_M_K, log_marginal_M
+
+
+def candidate_probs(log_probs_N_K_C: torch.Tensor, compute_dtype: torch.dtype) -> torch.Tensor:
+    """``p(y_n = c | w_k)`` as the right-hand side of the big product: ``probs_K_W``, W = N·C.
+
+    Column ``n·C + c`` holds candidate n's class c. Probabilities below the dtype's flush level are
+    set to 0 and a floor is added to all (``_FLUSH_AND_FLOOR``): then no product of two entries is
+    a slow denormal, and 0 · log 0 = 0 needs no clamping pass per tile, because the floor adds
+    exactly ``floor`` to each ``p(y | c_m)`` (posterior rows sum to 1), so no entry is 0; it
+    shifts the entropy by < C · floor · |log floor|, far below the dtype's resolution.
+    """
+    N, K, C = log_probs_N_K_C.shape
+    flush, floor = _FLUSH_AND_FLOOR[compute_dtype]
+    probs_N_K_C = log_probs_N_K_C.to(compute_dtype).exp()
+    probs_N_K_C = probs_N_K_C.masked_fill_(probs_N_K_C < flush, 0.0).add_(floor)
+    return probs_N_K_C.permute(1, 0, 2).reshape(K, N * C)
+
+
+@torch.no_grad()
+def precompute_candidate_probs(
+    log_probs_N_K_C: torch.Tensor,
+    compute_dtype: torch.dtype,
+    memory_budget: int = DEFAULT_MEMORY_BUDGET,
+) -> torch.Tensor | None:
+    """:func:`candidate_probs` of all N candidates, or ``None`` if it does not fit the budget.
+
+    For callers that run :func:`entropy_given_posterior` many times on the same candidates (each
+    greedy step of BatchBALD): computing the probabilities once saves an ``exp`` and a transposing
+    copy of all N·K·C log-probabilities per call. The copy is kept only if it fits in
+    ``memory_budget`` next to the largest tiles :func:`entropy_given_posterior` may allocate with
+    that budget (any M), so budget and tiles, hence results, are exactly those of the per-tile path.
+    Built a chunk of candidates at a time, so the temporaries stay small.
+    """
+    N, K, C = log_probs_N_K_C.shape
+    device = log_probs_N_K_C.device
+    itemsize = torch.finfo(compute_dtype).bits // 8
+    tiles = _max_tile_buffer_bytes(C, itemsize, memory_budget, on_cpu=device.type == "cpu")
+    if itemsize * N * K * C + tiles > memory_budget:
+        return None
+    probs_K_W = torch.empty((K, N * C), dtype=compute_dtype, device=device)
+    step = max(1, _PER_POINT_CHUNK_ELEMENTS // max(1, K * C))
+    for start in range(0, N, step):
+        end = min(N, start + step)
+        probs_K_W[:, start * C : end * C] = candidate_probs(
+            log_probs_N_K_C[start:end], compute_dtype
+        )
+    return probs_K_W
 
 
 @torch.no_grad()
@@ -359,6 +419,7 @@ def entropy_given_posterior(
     *,
     compute_dtype: torch.dtype = torch.float64,
     memory_budget: int = DEFAULT_MEMORY_BUDGET,
+    probs_K_W: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """``sum_m weights_m · H[y_n | c_m]`` for every candidate n, from ``p(w_k | c_m)``; float64.
 
@@ -367,14 +428,24 @@ def entropy_given_posterior(
     ``memory_budget`` bytes, each followed by ``sum_m weights_m sum_c -p log p``.
     ``compute_dtype`` is the dtype of the product (float64 or float32: the posterior rows and the
     conditionals lie in [0, 1], so float32 loses only relative precision); sums are float64.
+    ``probs_K_W``: :func:`candidate_probs` of ``log_probs_N_K_C`` in ``compute_dtype``, if already
+    computed (:func:`precompute_candidate_probs`); otherwise it is computed tile by tile. The result
+    is the same to the last bit either way: tiles and arithmetic do not change.
     """
     M, K = posterior_M_K.shape
     N, _, C = log_probs_N_K_C.shape
     device = log_probs_N_K_C.device
+    if probs_K_W is not None and (
+        probs_K_W.shape != (K, N * C) or probs_K_W.dtype != compute_dtype
+    ):
+        raise ValueError(
+            f"probs_K_W must be candidate_probs(log_probs_N_K_C, {compute_dtype}) of shape "
+            f"{(K, N * C)}, got {tuple(probs_K_W.shape)} {probs_K_W.dtype}"
+        )
     result_N = torch.zeros(N, dtype=torch.float64, device=device)
     if N == 0 or M == 0:
         return result_N
-    flush, floor = _FLUSH_AND_FLOOR[compute_dtype]
+    flush, _ = _FLUSH_AND_FLOOR[compute_dtype]
     posterior_M_K = posterior_M_K.masked_fill(posterior_M_K < flush, 0.0).to(compute_dtype)
     weights_M = weights_M.to(compute_dtype)
 
@@ -385,19 +456,17 @@ def entropy_given_posterior(
     for start in range(0, N, candidates):
         end = min(N, start + candidates)
         width = (end - start) * C
-        probs_n_K_C = log_probs_N_K_C[start:end].to(compute_dtype).exp()
-        # 0 · log 0 = 0 without a clamping pass per tile: adding `floor` to every probability
-        # adds exactly `floor` to each p(y|c_m) (posterior rows sum to 1), so no entry is 0; it
-        # shifts the entropy by < C · floor · |log floor|, far below the dtype's resolution.
-        probs_n_K_C = probs_n_K_C.masked_fill_(probs_n_K_C < flush, 0.0).add_(floor)
-        probs_K_W = probs_n_K_C.permute(1, 0, 2).reshape(K, width)
+        if probs_K_W is None:
+            tile_probs_K_W = candidate_probs(log_probs_N_K_C[start:end], compute_dtype)
+        else:  # a view of the precomputed columns (a strided slice: no copy)
+            tile_probs_K_W = probs_K_W[:, start * C : end * C]
         sum_W = torch.zeros(width, dtype=torch.float64, device=device)
         for row in range(0, M, rows):
             row_end = min(M, row + rows)
             height = row_end - row
             # cond_probs[m, (n, c)] = p(y_n = c | c_m)
             cond_probs = buffer[: height * width].view(height, width)
-            torch.mm(posterior_M_K[row:row_end], probs_K_W, out=cond_probs)
+            torch.mm(posterior_M_K[row:row_end], tile_probs_K_W, out=cond_probs)
             # log2 is ~10% faster than log on CPU; the factor ln 2 is applied once, below.
             p_log2_p = log_buffer[: height * width].view(height, width)
             torch.log2(cond_probs, out=p_log2_p).mul_(cond_probs)

@@ -212,6 +212,23 @@ def test_memory_budget_does_not_change_the_result():
     np.testing.assert_allclose(a.scores, c.scores, atol=1e-12)
 
 
+@pytest.mark.parametrize("matmul_dtype", [torch.float32, torch.float64])
+def test_precomputed_candidate_probs_change_no_bit(matmul_dtype):
+    # Both budgets leave the tiles as they are at this size (at most 16 or 32 MB on a CPU), but
+    # only the default one also has room for the candidates' probabilities of all steps.
+    lp = realistic_log_probs(150, 10, 4, seed=21)
+    lp[3, :, 0] = -math.inf  # exact zeros
+    lp[3] = torch.log_softmax(lp[3], dim=-1)
+    small = 8 * 2**20
+    assert acq.precompute_candidate_probs(lp, matmul_dtype) is not None
+    assert acq.precompute_candidate_probs(lp, matmul_dtype, small) is None
+    kwargs = dict(num_samples=100, seed=3, matmul_dtype=matmul_dtype)  # exact, then sampled
+    precomputed = acq.get_batchbald_batch(lp, 7, **kwargs)
+    per_tile = acq.get_batchbald_batch(lp, 7, memory_budget=small, **kwargs)
+    assert precomputed.indices == per_tile.indices
+    assert precomputed.scores == per_tile.scores  # exactly: same tiles, same arithmetic
+
+
 def test_merging_repeated_samples_changes_nothing(monkeypatch):
     lp = realistic_log_probs(120, 10, 4, seed=17)
     kwargs = dict(num_samples=200, seed=2)  # sampled from the 5th pick on, many repeats

@@ -283,6 +283,38 @@ def test_entropy_given_configurations_matches_brute_force_in_any_chunking(comput
         np.testing.assert_allclose(got.numpy(), results[0].numpy(), atol=tol)
 
 
+@pytest.mark.parametrize("compute_dtype", [torch.float32, torch.float64])
+def test_precomputed_candidate_probs_give_bit_identical_results(compute_dtype):
+    lp = with_zeros(random_log_probs(37, 6, 47, seed=19))  # C = 47: columns at odd offsets
+    log_joint, _ = info.sample_configurations(lp[:2], 300, torch.Generator().manual_seed(4))
+    weights = torch.full((300,), 1 / 300, dtype=torch.float64)
+    posterior, _ = info.configuration_posterior(log_joint)
+    probs_K_W = info.precompute_candidate_probs(lp, compute_dtype)
+    assert probs_K_W.shape == (6, 37 * 47)
+    for budget in (info.DEFAULT_MEMORY_BUDGET, 1, 20_000):  # one tile; one candidate; several
+        kwargs = dict(compute_dtype=compute_dtype, memory_budget=budget)
+        per_tile = info.entropy_given_posterior(posterior, weights, lp, **kwargs)
+        precomputed = info.entropy_given_posterior(
+            posterior, weights, lp, probs_K_W=probs_K_W, **kwargs
+        )
+        assert torch.equal(per_tile, precomputed)
+
+
+def test_precompute_candidate_probs_only_within_budget():
+    lp = random_log_probs(100, 10, 10, seed=3)  # 40 kB in float32
+    assert info.precompute_candidate_probs(lp, torch.float32, 30_000) is None
+    # room next to the largest tiles the budget allows (at most 16 MB on a CPU)
+    assert info.precompute_candidate_probs(lp, torch.float32, 2**24 + 40_000) is not None
+    assert info.precompute_candidate_probs(lp, torch.float32, 2**24 + 39_999) is None
+    with pytest.raises(ValueError, match="probs_K_W"):
+        info.entropy_given_posterior(
+            torch.ones(1, 10) / 10,
+            torch.ones(1),
+            lp,
+            probs_K_W=info.candidate_probs(lp[:50], torch.float64),
+        )
+
+
 def test_merging_identical_configurations_changes_nothing():
     lp = random_log_probs(9, 4, 2, seed=15)
     log_joint, _ = info.sample_configurations(lp[:3], 400, torch.Generator().manual_seed(1))
