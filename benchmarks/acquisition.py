@@ -12,7 +12,9 @@ flops (batchbald_redux does these); ours does fewer, because repeated sampled co
 merged, and counts them. We report the achieved GFLOP/s on the products each does, this machine's
 float32 matmul rate (best of several 4096 × 4096 products, measured in the same process just before
 and after the calls, since the machine may be shared) and the ratio of our time to the time our
-products alone would take at that rate. The first picks, made while ``C^i <= num_samples`` (exact
+products alone would take at that rate ("products done"), and to the time the standard products
+would take at that rate ("standard": our time against an ideal implementation of the standard
+algorithm). The first picks, made while ``C^i <= num_samples`` (exact
 joint entropies), must agree with batchbald_redux.
 
 Writes a markdown table to stdout and ``benchmarks/results/acquisition.json``.
@@ -219,7 +221,8 @@ def main() -> None:
     lines = [
         "| size (N, K, C, b, M) | method | ours (s) | redux (s) | speed-up "
         "| products GFLOP standard / ours | GFLOP/s ours / redux | matmul GFLOP/s "
-        "| ours ÷ roofline | peak RSS MB ours / redux (before) | same picks as redux |",
+        "| ours ÷ roofline: products done / standard | peak RSS MB ours / redux (before) "
+        "| same picks as redux |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for record in records:
@@ -244,6 +247,12 @@ def main() -> None:
                     row["ours_gflop"] = ours["products_done_gflop"]
                     row["ours_gflops"] = row["ours_gflop"] / ours["seconds"]
                     row["ours_over_roofline"] = row["matmul_gflops"] / row["ours_gflops"]
+                    # the same ratio for the standard products (those the algorithm is defined
+                    # by, and batchbald_redux performs): merging repeated configurations is part
+                    # of our speed, so this is the time against a perfect standard implementation
+                    row["ours_over_standard_roofline"] = ours["seconds"] / (
+                        row["standard_gflop"] / row["matmul_gflops"]
+                    )
                 if redux:  # redux does the standard products
                     row["redux_gflops"] = row["standard_gflop"] / redux["seconds"]
             same = "—"
@@ -267,7 +276,8 @@ def main() -> None:
                 f"| {fmt(row.get('standard_gflop'), '.0f')} / {fmt(row.get('ours_gflop'), '.0f')} "
                 f"| {fmt(row.get('ours_gflops'), '.0f')} / {fmt(row.get('redux_gflops'), '.0f')} "
                 f"| {fmt(row.get('matmul_gflops'), '.0f')} "
-                f"| {fmt(row.get('ours_over_roofline'), '.2f')} | {memory} | {same} |"
+                f"| {fmt(row.get('ours_over_roofline'), '.2f')} / "
+                f"{fmt(row.get('ours_over_standard_roofline'), '.2f')} | {memory} | {same} |"
             )
     table = "\n".join(lines)
     print(table)
