@@ -1225,9 +1225,7 @@ def plot_recorded_batch_scores(runs: Sequence[Results], ax: Axes | None = None) 
         {res["config"]["batch_size"] for res in runs if res["config"]["acquisition"] == "batchbald"}
     )
     where = f"b = {sizes[0]}: " if len(sizes) == 1 else ""
-    ax.set_title(
-        f"{where}{len(batches)} recorded batches (dark: early rounds, light: late)", fontsize=10
-    )
+    ax.set_title(f"{where}{len(batches)} recorded batches (dark: early, light: late)", fontsize=10)
     ax.grid(alpha=0.3)
     return ax
 
@@ -1309,4 +1307,131 @@ def plot_accuracy_vs_distinct(
     ax.set_ylabel("test accuracy")
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small", loc="lower right")
+    return ax
+
+
+# --------------------------------------------------------------------------------------------------
+# notebooks 05 (class diversity) and 07 (limitations)
+
+
+def plot_label_entropy(runs: Iterable[Results], num_classes: int, ax: Axes | None = None) -> Axes:
+    """Entropy of each method's acquired-label distribution against the number of acquired
+    labels: the median over seeds with the quartiles shaded, and the maximum ``log C`` (every
+    class acquired equally often) dashed.
+
+    Uses :func:`bbal_tutorial.experiments.label_entropy_by_round`; only sizes every seed of a
+    method reached are kept.
+    """
+    from bbal_tutorial.experiments import label_entropy_by_round
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4.5))
+    groups = group_runs(runs)
+    if not groups:
+        raise ValueError("plot_label_entropy needs at least one results file")
+    for label, group in groups.items():
+        curves = [dict(zip(*label_entropy_by_round(r, num_classes), strict=True)) for r in group]
+        common = sorted(set.intersection(*(set(c) for c in curves)))
+        if not common:
+            continue
+        values_A_S = np.array([[c[n] for c in curves] for n in common])
+        colour = METHOD_COLOURS.get(group[0]["config"]["acquisition"])
+        seeds = f", {len(group)} seeds" if len(group) > 1 else ""
+        ax.plot(
+            common, np.median(values_A_S, axis=1), marker=".", color=colour, label=f"{label}{seeds}"
+        )
+        if len(group) > 1:
+            low, high = np.percentile(values_A_S, [25, 75], axis=1)
+            ax.fill_between(common, low, high, color=colour, alpha=0.2, linewidth=0)
+    ceiling = math.log(num_classes)
+    ax.axhline(
+        ceiling,
+        color="black",
+        linestyle="--",
+        linewidth=1,
+        label=f"log C = log {num_classes} = {ceiling:.2f} (uniform)",
+    )
+    ax.set_xlabel("acquired labels so far")
+    ax.set_ylabel("entropy of the acquired labels (nats)")
+    ax.set_ylim(0, ceiling * 1.08)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", fontsize="small")
+    return ax
+
+
+def plot_class_shares(
+    pool_shares_C: Any,
+    acquired_shares: Mapping[str, Any],
+    ax: Axes | None = None,
+    *,
+    highlight: Sequence[int] = (),
+    class_names: Sequence[str] | None = None,
+) -> Axes:
+    """Per class: its share of the pool (grey) next to its share of each method's acquired
+    points (``acquired_shares[method]``, shape (C,)); classes in ``highlight`` (e.g. the rare
+    ones) get a shaded background.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 4))
+    pool = _as_numpy(pool_shares_C)
+    C = len(pool)
+    bars = [("pool", pool, "0.75")] + [
+        (METHOD_NAMES.get(m, m), _as_numpy(s), METHOD_COLOURS.get(m))
+        for m, s in acquired_shares.items()
+    ]
+    width = 0.8 / len(bars)
+    for c in highlight:
+        ax.axvspan(c - 0.45, c + 0.45, color="#fdd49e", alpha=0.5, linewidth=0)
+    for i, (name, shares, colour) in enumerate(bars):
+        x = np.arange(C) + (i - (len(bars) - 1) / 2) * width
+        ax.bar(
+            x,
+            shares,
+            width=width,
+            color=colour,
+            label=name,
+            edgecolor="black" if name == "pool" else None,
+            linewidth=0.5,
+        )
+    names = list(class_names) if class_names is not None else [str(c) for c in range(C)]
+    ax.set_xticks(np.arange(C), names)
+    ax.set_xlabel("class" + (" (shaded: rare in the pool)" if len(highlight) else ""))
+    ax.set_ylabel("share")
+    ax.grid(alpha=0.3, axis="y")
+    ax.legend(fontsize="small")
+    return ax
+
+
+def plot_information_by_k(ks: Sequence[int], values_S_R: Any, ax: Axes | None = None) -> Axes:
+    """BatchBALD's score of one batch for each number K of posterior samples: every draw of the
+    K samples as a dot, their mean with a one-standard-deviation bar, and the ceiling ``log K``.
+
+    ``values_S_R`` is :func:`bbal_tutorial.limitations.batch_information_by_k`'s result.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4.5))
+    ks_S = np.asarray(ks, dtype=np.float64)
+    values = _as_numpy(values_S_R)
+    rng = np.random.default_rng(0)  # jitter only
+    for k, row in zip(ks_S, values, strict=True):
+        jitter = k * np.exp(rng.uniform(-0.08, 0.08, len(row)))
+        ax.scatter(jitter, row, s=10, color=METHOD_COLOURS["batchbald"], alpha=0.5)
+    ax.errorbar(
+        ks_S,
+        values.mean(axis=1),
+        yerr=values.std(axis=1),
+        color="black",
+        marker="o",
+        capsize=4,
+        label=f"mean ± std over {values.shape[1]} draws of the K samples",
+    )
+    ax.plot(
+        ks_S, np.log(ks_S), color="black", linestyle="--", linewidth=1, label="ceiling $\\log K$"
+    )
+    ax.set_xscale("log")
+    ax.set_xticks(ks_S, [str(int(k)) for k in ks_S])
+    ax.set_xlabel("posterior samples $K$")
+    ax.set_ylabel(r"$\mathbb{I}(y_1,\ldots,y_n;\boldsymbol{\omega})$ (nats)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left")
     return ax

@@ -279,3 +279,136 @@ def test_ceiling_summary_counts_picks_to_the_log_k_ceiling():
     assert row["b"] == 4 and row["batches"] == 2 and row["log K"] == pytest.approx(ceiling)
     assert row["picks to 95% of log K"] == 3 and row["batches reaching it"] == 1
     assert row["final score"] == pytest.approx((ceiling + 2.1) / 2)
+
+
+def test_label_entropy_by_round_counts_acquired_labels_only():
+    import math
+
+    from bbal_tutorial.experiments import label_entropy_by_round
+
+    run = {
+        "initial_indices": [1, 2, 3],  # the initial labels are not part of the measure
+        "rounds": [
+            {"acquired_labels": [0, 0]},
+            {"acquired_labels": [1, 1]},
+            {"acquired_labels": [2, 3, 2, 3]},
+            {"acquired_labels": []},  # the last round acquires nothing
+        ],
+    }
+    counts, entropies = label_entropy_by_round(run, 4)
+    assert counts == [2, 4, 8]
+    assert entropies == pytest.approx([0.0, math.log(2), math.log(4)])
+
+
+# label_entropy: the diversity of acquired class labels (notebook 05)
+
+
+def test_label_entropy_against_a_direct_sum_and_its_bounds():
+    import math
+
+    import torch
+
+    from bbal_tutorial.experiments import label_entropy
+
+    labels = [0, 0, 0, 1, 2, 2, 4]
+    direct = -sum(p * math.log(p) for p in (3 / 7, 1 / 7, 2 / 7, 1 / 7))
+    assert label_entropy(labels, 6) == pytest.approx(direct, abs=1e-15)
+    assert label_entropy(torch.tensor(labels), 6) == label_entropy(labels, 6)
+    assert label_entropy([3, 3, 3], 5) == 0.0  # one class only
+    assert label_entropy(list(range(47)) * 2, 47) == pytest.approx(math.log(47), abs=1e-14)
+    # unused classes (0 · log 0) neither add nor break anything
+    assert label_entropy([0, 1], 2) == label_entropy([0, 1], 100)
+    assert isinstance(label_entropy([0, 1], 2), float)
+
+
+def test_label_entropy_refuses_bad_input():
+    from bbal_tutorial.experiments import label_entropy
+
+    with pytest.raises(ValueError, match="empty"):
+        label_entropy([], 10)
+    with pytest.raises(ValueError, match="0..9"):
+        label_entropy([0, 10], 10)
+    with pytest.raises(ValueError, match="at least 1"):
+        label_entropy([0], 0)
+
+
+def test_num_classes_per_dataset():
+    from bbal_tutorial.experiments import num_classes
+
+    assert [num_classes(d) for d in ("mnist", "repeated-mnist", "emnist")] == [10, 10, 47]
+    with pytest.raises(ValueError, match="unknown dataset"):
+        num_classes("cifar")
+
+
+def test_estimate_run_seconds_adds_up_the_work_of_every_round():
+    from bbal_tutorial.experiments import estimate_run_seconds
+    from bbal_tutorial.loop import ExperimentConfig
+
+    # EMNIST-like: no initial labels, 2 acquisitions of b = 5 -> rounds with 0, 5, 10 labels
+    config = ExperimentConfig(
+        dataset="emnist",
+        acquisition="bald",
+        initial_per_class=0,
+        batch_size=5,
+        max_labels=10,
+        samples_per_epoch=640,
+        train_batch_size=64,
+        validation_size=100,
+        validation_mc_samples=2,
+        test_mc_samples=3,
+        mc_samples=4,
+    )
+    costs = dict(forward_seconds=0.001, train_step_seconds=0.01, select_seconds=0.5, epochs=2)
+    seconds = estimate_run_seconds(config, pool_size=1000, test_size=200, **costs)
+    train = 2 * 10 * 0.01 + 2 * 100 * 2 * 0.001  # per round with labels: 0.6
+    test = 200 * 3 * 0.001  # every round: 0.6
+    score = (1000 * 4 + 995 * 4) * 0.001  # rounds 0 and 1 score the shrinking pool
+    assert seconds == pytest.approx(2 * train + 3 * test + score + 2 * 0.5)
+    # random acquisition never scores the pool
+    config.acquisition = "random"
+    assert estimate_run_seconds(config, pool_size=1000, test_size=200, **costs) == pytest.approx(
+        2 * train + 3 * test + 2 * 0.5
+    )
+    with pytest.raises(ValueError, match="epochs"):
+        estimate_run_seconds(config, pool_size=1, test_size=1, **{**costs, "epochs": 0})
+
+
+def test_measure_costs_times_the_model_and_the_acquisition_on_random_inputs():
+    from bbal_tutorial.experiments import estimate_run_seconds, measure_costs
+    from bbal_tutorial.presets import experiment_config
+
+    config = experiment_config("emnist", "batchbald", 5, 0)
+    config.mc_samples = 2
+    config.num_samples = 100
+    costs = measure_costs(config, pool_size=1000, measure_images=8, measure_pool=20, train_steps=1)
+    assert set(costs) == {"forward_seconds", "train_step_seconds", "select_seconds"}
+    assert all(0 < value < 60 for value in costs.values())
+    seconds = estimate_run_seconds(config, pool_size=1000, test_size=100, epochs=1, **costs)
+    assert seconds > 30 * costs["select_seconds"]  # 30 acquisitions of b = 5 up to 150 labels
+
+
+def test_label_diversity_summary_by_hand():
+    import math
+
+    from bbal_tutorial.experiments import label_diversity_summary
+
+    def run(acquisition, seed, labels):
+        return {
+            "config": {"acquisition": acquisition, "batch_size": 2, "seed": seed},
+            "rounds": [{"acquired_labels": labels[:2]}, {"acquired_labels": labels[2:]}],
+        }
+
+    runs = [
+        run("bald", 0, [0, 0, 0, 0]),  # entropy 0, 2 classes never acquired
+        run("bald", 1, [0, 1, 0, 1]),  # log 2, 1 never
+        run("bald", 2, [0, 1, 2, 2]),  # H(1/4, 1/4, 1/2), 0 never
+        run("random", 0, [0, 1, 2, 0]),
+    ]
+    bald, random_ = label_diversity_summary(runs, 3)
+    assert (bald["acquisition"], bald["b"], bald["seeds"]) == ("bald", 2, 3)
+    assert bald["labels acquired"] == 4
+    assert bald["entropy (nats)"] == pytest.approx(math.log(2))  # the median of the three
+    assert bald["share of log C"] == pytest.approx(math.log(2) / math.log(3))
+    assert bald["least acquired class"] == 0 and bald["most acquired class"] == 2
+    assert bald["classes never acquired"] == 1
+    assert random_["seeds"] == 1 and random_["classes never acquired"] == 0

@@ -473,3 +473,55 @@ def test_accuracy_against_distinct_images_draws_one_line_per_run():
     assert [list(line.get_xdata()) for line in lines] == [[20, 24], [20, 27]]
     assert [line.get_label() for line in lines][0] == "BALD (b=10)"
     assert len(ax.get_legend().get_texts()) == 1  # one legend entry per method
+
+
+def test_label_entropy_figure_shows_the_median_curve_and_the_log_c_ceiling():
+    import math
+
+    from bbal_tutorial.plots import plot_label_entropy
+
+    # one label per round: rounds of b = 1
+    runs = [
+        fake_run("bald", 0, [0.5, 0.6, 0.7], labels_per_round=(0, 0, 0), b=1),
+        fake_run("bald", 1, [0.5, 0.6, 0.7], labels_per_round=(0, 1, 0), b=1),
+        fake_run("bald", 2, [0.5, 0.6, 0.7], labels_per_round=(0, 1, 1), b=1),
+        fake_run("batchbald", 0, [0.5, 0.6, 0.7], labels_per_round=(0, 1, 2), b=1),
+    ]
+    ax = plot_label_entropy(runs, 4)
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    bald = lines["BALD (b=1), 3 seeds"]
+    assert list(bald.get_xdata()) == [1, 2, 3]
+    # after 2 labels the seeds have entropies 0, log 2, log 2: median log 2
+    assert bald.get_ydata()[1] == pytest.approx(math.log(2))
+    batchbald = lines["BatchBALD (b=1)"]
+    assert batchbald.get_ydata()[-1] == pytest.approx(math.log(3))
+    ceiling = [line for name, line in lines.items() if name.startswith("log C")][0]
+    assert ceiling.get_ydata()[0] == pytest.approx(math.log(4))
+    with pytest.raises(ValueError, match="at least one"):
+        plot_label_entropy([], 4)
+
+
+def test_class_shares_figure_draws_pool_and_methods_per_class():
+    from bbal_tutorial.plots import plot_class_shares
+
+    pool = np.array([0.5, 0.3, 0.2])
+    ax = plot_class_shares(
+        pool, {"random": [0.4, 0.4, 0.2], "bald": [0.0, 0.5, 0.5]}, highlight=[2]
+    )
+    heights = [bar.get_height() for bar in ax.patches if bar.get_width() < 0.5]
+    assert heights == pytest.approx([0.5, 0.3, 0.2, 0.4, 0.4, 0.2, 0.0, 0.5, 0.5])
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["pool", "Random", "BALD"]
+    assert "rare" in ax.get_xlabel()
+
+
+def test_information_by_k_figure_marks_the_mean_and_the_log_k_ceiling():
+    import math
+
+    from bbal_tutorial.plots import plot_information_by_k
+
+    values = np.array([[0.5, 0.7], [1.0, 1.4], [2.0, 2.0]])
+    ax = plot_information_by_k([2, 5, 20], values)
+    ceiling = [line for line in ax.get_lines() if line.get_linestyle() == "--"][0]
+    assert ceiling.get_ydata() == pytest.approx([math.log(2), math.log(5), math.log(20)])
+    mean_line = [line for line in ax.get_lines() if line.get_marker() == "o"][0]
+    assert mean_line.get_ydata() == pytest.approx([0.6, 1.2, 2.0])
