@@ -535,17 +535,24 @@ def measure_costs(
     config: ExperimentConfig,
     *,
     pool_size: int,
+    acquisitions: Sequence[str] | None = None,
     measure_images: int = 256,
     measure_pool: int = 500,
     train_steps: int = 5,
     seed: int = 0,
-) -> dict[str, float]:
+) -> dict[str, Any]:
     """This machine's costs for :func:`estimate_run_seconds`, measured on random inputs of the
-    right shapes (so no dataset is needed): seconds per (image, MC sample) forward pass of
-    ``config.model``, per training step of ``train_batch_size`` images, and per acquisition of
-    ``config.batch_size`` points from a pool of ``pool_size`` -- timed on ``measure_pool`` and on
-    a quarter as many random pool points and extrapolated along the line through the two (an
-    acquisition costs a fixed part plus a part linear in the pool size).
+    right shapes (so no dataset is needed): ``"forward_seconds"`` per (image, MC sample) forward
+    pass of ``config.model``, ``"train_step_seconds"`` per training step of ``train_batch_size``
+    images, and ``"select_seconds"``, a dictionary: for each of ``acquisitions`` (default:
+    ``config.acquisition``), the seconds of one acquisition of ``config.batch_size`` points from
+    a pool of ``pool_size`` -- timed on ``measure_pool`` and on a quarter as many random pool
+    points and extrapolated along the line through the two (an acquisition costs a fixed part
+    plus a part linear in the pool size).
+
+    Times are CPU seconds of this process (``time.process_time``), so a busy machine does not
+    inflate them: with one torch thread (as ``make reproduce`` runs) they estimate the wall time
+    of a run on an otherwise idle machine; with several threads they are summed over the threads.
     """
     import time
 
@@ -557,41 +564,43 @@ def measure_costs(
         torch.manual_seed(seed)
         model = make_model(config.model, C)
         x_B_1_H_W = torch.randn(measure_images, 1, 28, 28)
-        start = time.perf_counter()
+        start = time.process_time()
         predict_log_probs(model, x_B_1_H_W, config.mc_samples, progress=False)
-        forward = (time.perf_counter() - start) / (measure_images * config.mc_samples)
+        forward = (time.process_time() - start) / (measure_images * config.mc_samples)
 
         model.train()
         optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
         x_T_1_H_W = torch.randn(config.train_batch_size, 1, 28, 28)
         y_T = torch.randint(C, (config.train_batch_size,))
-        start = time.perf_counter()
+        start = time.process_time()
         for _ in range(train_steps):
             optimizer.zero_grad(set_to_none=True)
             loss = torch.nn.functional.nll_loss(model(x_T_1_H_W, 1).squeeze(1), y_T)
             loss.backward()
             optimizer.step()
-        train_step = (time.perf_counter() - start) / train_steps
+        train_step = (time.process_time() - start) / train_steps
 
-        def acquisition_seconds(n: int) -> float:
+        def acquisition_seconds(name: str, n: int) -> float:
             log_probs_N_K_C = torch.log_softmax(3 * torch.randn(n, config.mc_samples, C), dim=-1)
-            start = time.perf_counter()
+            start = time.process_time()
             acquire(
-                config.acquisition,
+                name,
                 log_probs_N_K_C,
                 min(config.batch_size, n),
                 seed=seed,
                 num_samples=config.num_samples,
                 coldness=config.coldness,
             )
-            return time.perf_counter() - start
+            return time.process_time() - start
 
         n2 = min(measure_pool, pool_size)
-        select = acquisition_seconds(n2)
         n1 = max(config.batch_size, n2 // 4)
-        if n2 < pool_size and n1 < n2:
-            slope = max(0.0, (select - acquisition_seconds(n1)) / (n2 - n1))
-            select += slope * (pool_size - n2)
+        select = {}
+        for name in acquisitions or [config.acquisition]:
+            select[name] = acquisition_seconds(name, n2)
+            if n2 < pool_size and n1 < n2:
+                slope = max(0.0, (select[name] - acquisition_seconds(name, n1)) / (n2 - n1))
+                select[name] += slope * (pool_size - n2)
     return {"forward_seconds": forward, "train_step_seconds": train_step, "select_seconds": select}
 
 

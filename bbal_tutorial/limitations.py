@@ -1,0 +1,330 @@
+"""Small, pure computations behind notebook 07 (what BALD and BatchBALD do not fix).
+
+Three limitations, each measured rather than asserted:
+
+* **An unbalanced pool** -- acquisition scores a point by how uncertain the model is about it,
+  never by how many pool points look like it: :func:`subsample_by_class` builds a pool with rare
+  classes, :func:`class_shares` and :func:`oversampling_ratios` compare what a method acquires
+  with the pool's class frequencies, and :func:`per_class_accuracy` /
+  :func:`reweighted_accuracy` give a model's accuracy on a test set with any class frequencies.
+* **No use of the unlabelled data** -- :func:`confident_pseudo_labels` is the simplest way to use
+  it: label the pool points the model is most sure about with its own prediction.
+* **A noisy estimator** -- :func:`batch_information_by_k` re-scores one batch under many draws of
+  the K posterior samples, for several K.
+
+Everything here is deterministic given its inputs (a seed where there is randomness); no
+printing, no progress bars.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import torch
+
+from bbal_tutorial.demos import batch_mutual_information, train_small_model
+from bbal_tutorial.information import check_log_probs, predictive_log_probs
+from bbal_tutorial.models import BayesianModule, predict_log_probs
+
+__all__ = [
+    "PseudoLabels",
+    "subsample_by_class",
+    "class_shares",
+    "oversampling_ratios",
+    "per_class_accuracy",
+    "reweighted_accuracy",
+    "train_and_test",
+    "confident_pseudo_labels",
+    "PseudoLabelRound",
+    "pseudo_label_round",
+    "batch_information_by_k",
+]
+
+
+def _labels_tensor(labels: Sequence[int] | torch.Tensor, num_classes: int) -> torch.Tensor:
+    """``labels`` as a 1-d int64 tensor, checked to lie in ``0..num_classes-1``."""
+    if num_classes < 1:
+        raise ValueError(f"num_classes must be at least 1, got {num_classes}")
+    labels_N = torch.as_tensor(labels, dtype=torch.long).flatten()
+    if len(labels_N) and (int(labels_N.min()) < 0 or int(labels_N.max()) >= num_classes):
+        raise ValueError(
+            f"labels must lie in 0..{num_classes - 1}, found "
+            f"{int(labels_N.min())}..{int(labels_N.max())}; pass the right num_classes"
+        )
+    return labels_N
+
+
+# --------------------------------------------------------------------------------------------------
+# an unbalanced pool
+
+
+def subsample_by_class(
+    labels_N: Sequence[int] | torch.Tensor,
+    counts: Mapping[int, int],
+    *,
+    candidates: Sequence[int] | None = None,
+    seed: int = 0,
+) -> list[int]:
+    """Indices with exactly ``counts[c]`` examples of each class c, drawn uniformly at random
+    (without replacement) from ``candidates`` (default: every index of ``labels_N``).
+
+    Classes missing from ``counts`` are left out. The result is in a random order (so its first
+    n entries are themselves a random sample that follows the class frequencies). Raises
+    ``ValueError`` if a class has fewer candidates than asked for.
+    """
+    labels_N = torch.as_tensor(labels_N, dtype=torch.long)
+    candidates_P = (
+        torch.arange(len(labels_N))
+        if candidates is None
+        else torch.as_tensor(list(candidates), dtype=torch.long)
+    )
+    generator = torch.Generator().manual_seed(seed)
+    chosen = []
+    for c, count in sorted(counts.items()):
+        if count < 0:
+            raise ValueError(f"counts must be >= 0, got {count} for class {c}")
+        of_class = candidates_P[labels_N[candidates_P] == c]
+        if count > len(of_class):
+            raise ValueError(
+                f"class {c} has {len(of_class)} candidates, fewer than the {count} asked for"
+            )
+        chosen.append(of_class[torch.randperm(len(of_class), generator=generator)[:count]])
+    chosen_S = torch.cat(chosen) if chosen else torch.zeros(0, dtype=torch.long)
+    return chosen_S[torch.randperm(len(chosen_S), generator=generator)].tolist()
+
+
+def class_shares(labels: Sequence[int] | torch.Tensor, num_classes: int) -> torch.Tensor:
+    """The fraction of ``labels`` in each class, shape (C,), float64 (sums to 1).
+
+    Raises ``ValueError`` for an empty label list (the shares would be 0/0).
+    """
+    labels_N = _labels_tensor(labels, num_classes)
+    if len(labels_N) == 0:
+        raise ValueError("no labels: the class shares of an empty list are undefined")
+    return torch.bincount(labels_N, minlength=num_classes).double() / len(labels_N)
+
+
+def oversampling_ratios(
+    acquired_labels: Sequence[int] | torch.Tensor,
+    pool_labels: Sequence[int] | torch.Tensor,
+    num_classes: int,
+) -> torch.Tensor:
+    """``share of class c among the acquired points / share of class c in the pool``, shape (C,).
+
+    1 means "acquired in proportion to the pool" (what random acquisition does on average), above
+    1 over-sampled, below 1 under-sampled; NaN for a class absent from the pool.
+    """
+    acquired_C = class_shares(acquired_labels, num_classes)
+    pool_C = class_shares(pool_labels, num_classes)
+    return torch.where(pool_C > 0, acquired_C / pool_C.clamp_min(1e-300), torch.nan)
+
+
+def per_class_accuracy(
+    predictions_M: Sequence[int] | torch.Tensor,
+    labels_M: Sequence[int] | torch.Tensor,
+    num_classes: int,
+) -> torch.Tensor:
+    """Accuracy on the test points of each class (recall), shape (C,), float64; NaN for a class
+    with no test points."""
+    labels_M = _labels_tensor(labels_M, num_classes)
+    predictions_M = torch.as_tensor(predictions_M, dtype=torch.long).flatten()
+    if predictions_M.shape != labels_M.shape:
+        raise ValueError(
+            f"{len(predictions_M)} predictions for {len(labels_M)} labels; they must match"
+        )
+    correct_C = torch.bincount(labels_M[predictions_M == labels_M], minlength=num_classes)
+    total_C = torch.bincount(labels_M, minlength=num_classes)
+    return torch.where(total_C > 0, correct_C.double() / total_C.clamp_min(1), torch.nan)
+
+
+def reweighted_accuracy(
+    per_class_accuracy_C: torch.Tensor, class_weights_C: Sequence[float] | torch.Tensor
+) -> float:
+    """The accuracy on a test set whose classes have frequencies ``class_weights_C``:
+    ``sum_c w_c · acc_c / sum_c w_c``.
+
+    With uniform weights this is the balanced accuracy; with the pool's class shares it is the
+    expected accuracy on test data distributed like the pool -- from one balanced test set.
+    """
+    accuracy_C = torch.as_tensor(per_class_accuracy_C, dtype=torch.float64)
+    weights_C = torch.as_tensor(class_weights_C, dtype=torch.float64)
+    if accuracy_C.shape != weights_C.shape:
+        raise ValueError(
+            f"{len(accuracy_C)} per-class accuracies but {len(weights_C)} class weights"
+        )
+    if bool((weights_C < 0).any()) or float(weights_C.sum()) <= 0:
+        raise ValueError("class weights must be >= 0 and not all 0")
+    weighted = weights_C > 0
+    if bool(torch.isnan(accuracy_C[weighted]).any()):
+        raise ValueError("a class with positive weight has no test points (accuracy NaN)")
+    return float((weights_C[weighted] * accuracy_C[weighted]).sum() / weights_C.sum())
+
+
+def train_and_test(
+    x_L_1_H_W: torch.Tensor,
+    y_L: torch.Tensor,
+    test_x_M_1_H_W: torch.Tensor,
+    test_y_M: torch.Tensor,
+    *,
+    epochs: int,
+    k: int = 10,
+    num_classes: int = 10,
+    seed: int = 0,
+) -> tuple[BayesianModule, torch.Tensor]:
+    """Train a fresh MNIST CNN on the labelled set (:func:`bbal_tutorial.demos.train_small_model`,
+    exactly ``epochs`` epochs) and return it with its :func:`per_class_accuracy` on the test set
+    (predictions from the mean of ``k`` MC-dropout samples). Deterministic given ``seed``.
+    """
+    model = train_small_model(x_L_1_H_W, y_L, epochs=epochs, num_classes=num_classes, seed=seed)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)  # the test-time dropout masks
+        model.redraw_masks()
+        log_probs_M_K_C = predict_log_probs(model, test_x_M_1_H_W, k, progress=False)
+    predictions_M = predictive_log_probs(log_probs_M_K_C).argmax(dim=1)
+    return model, per_class_accuracy(predictions_M, test_y_M, num_classes)
+
+
+# --------------------------------------------------------------------------------------------------
+# the unlabelled data
+
+
+@dataclass
+class PseudoLabels:
+    """Pool positions, the model's predicted labels for them and its confidence ``max_c p(c|x)``,
+    most confident first within each predicted class (classes in order)."""
+
+    indices: list[int]
+    labels: list[int]
+    confidence: list[float]
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def accuracy(self, true_labels_N: Sequence[int] | torch.Tensor) -> float:
+        """Fraction of pseudo-labels that are right, given the true labels of the whole pool
+        (which a real active learner does not have: for evaluation only); NaN when there are
+        no pseudo-labels."""
+        if not self.indices:
+            return float("nan")
+        true_N = torch.as_tensor(true_labels_N, dtype=torch.long)
+        return float((true_N[self.indices] == torch.tensor(self.labels)).double().mean())
+
+
+def confident_pseudo_labels(
+    log_probs_N_K_C: torch.Tensor,
+    *,
+    threshold: float = 0.0,
+    per_class: int | None = None,
+) -> PseudoLabels:
+    """The simplest use of unlabelled data: label pool points with the model's own prediction.
+
+    A point qualifies when its predictive confidence ``max_c p(y=c|x)`` (the mean over the K
+    samples) is at least ``threshold``; with ``per_class``, only the ``per_class`` most
+    confident qualifying points of each *predicted* class are kept, so the pseudo-labels do not
+    pile up on the classes the model already knows best. Ties go to the lower index.
+    """
+    check_log_probs(log_probs_N_K_C)
+    if not 0.0 <= threshold <= 1.0:
+        raise ValueError(f"threshold must lie in [0, 1], got {threshold}")
+    if per_class is not None and per_class < 0:
+        raise ValueError(f"per_class must be >= 0 or None, got {per_class}")
+    confidence_N, predicted_N = predictive_log_probs(log_probs_N_K_C).exp().max(dim=1)
+    indices, labels, confidence = [], [], []
+    for c in range(log_probs_N_K_C.shape[2]):
+        of_class = torch.nonzero((predicted_N == c) & (confidence_N >= threshold)).flatten()
+        order = torch.sort(confidence_N[of_class], descending=True, stable=True).indices
+        kept = of_class[order][:per_class] if per_class is not None else of_class[order]
+        indices += kept.tolist()
+        labels += [c] * len(kept)
+        confidence += confidence_N[kept].tolist()
+    return PseudoLabels(indices, labels, confidence)
+
+
+@dataclass
+class PseudoLabelRound:
+    """One round of pseudo-labelling: the model trained on the labels alone, the pseudo-labels it
+    gave, and the per-class test accuracy before and after retraining with them."""
+
+    model: BayesianModule
+    pseudo: PseudoLabels
+    accuracy_before_C: torch.Tensor  # noqa: N815 (shape-suffixed names are the house style)
+    accuracy_after_C: torch.Tensor  # noqa: N815
+
+
+def pseudo_label_round(
+    x_L_1_H_W: torch.Tensor,
+    y_L: torch.Tensor,
+    x_U_1_H_W: torch.Tensor,
+    test_x_M_1_H_W: torch.Tensor,
+    test_y_M: torch.Tensor,
+    *,
+    epochs: int,
+    k: int = 10,
+    threshold: float = 0.0,
+    per_class: int | None = None,
+    num_classes: int = 10,
+    seed: int = 0,
+) -> PseudoLabelRound:
+    """Train on the labelled set (:func:`train_and_test`), pseudo-label the unlabelled images
+    ``x_U`` with :func:`confident_pseudo_labels` (predictions from ``k`` MC-dropout samples),
+    train a fresh model on labels and pseudo-labels together, and test both models.
+    ``pseudo.indices`` index ``x_U``. Deterministic given ``seed``.
+    """
+    model, before_C = train_and_test(
+        x_L_1_H_W,
+        y_L,
+        test_x_M_1_H_W,
+        test_y_M,
+        epochs=epochs,
+        k=k,
+        num_classes=num_classes,
+        seed=seed,
+    )
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)  # the masks that score the unlabelled images
+        model.redraw_masks()
+        log_probs_U_K_C = predict_log_probs(model, x_U_1_H_W, k, progress=False)
+    pseudo = confident_pseudo_labels(log_probs_U_K_C, threshold=threshold, per_class=per_class)
+    chosen = torch.tensor(pseudo.indices, dtype=torch.long)
+    x_T_1_H_W = torch.cat([x_L_1_H_W, x_U_1_H_W[chosen]])
+    y_T = torch.cat([y_L, torch.tensor(pseudo.labels, dtype=torch.long)])
+    _, after_C = train_and_test(
+        x_T_1_H_W,
+        y_T,
+        test_x_M_1_H_W,
+        test_y_M,
+        epochs=epochs,
+        k=k,
+        num_classes=num_classes,
+        seed=seed,
+    )
+    return PseudoLabelRound(model, pseudo, before_C, after_C)
+
+
+# --------------------------------------------------------------------------------------------------
+# the noisy estimator
+
+
+def batch_information_by_k(log_probs_R_n_K_C: torch.Tensor, ks: Sequence[int]) -> torch.Tensor:
+    """BatchBALD's score ``I[y_1..y_n; w]`` of one batch of n points, computed exactly, for R
+    independent draws of the posterior samples and each K in ``ks`` (the first K samples of
+    each draw): shape (len(ks), R), float64.
+
+    The spread over R shows the noise of scoring with K samples; the mean shows the bias (the
+    score cannot exceed ``log K``). ``log_probs_R_n_K_C`` is e.g.
+    :func:`bbal_tutorial.demos.repeated_log_probs` of the batch with ``masks="redrawn"``.
+    """
+    if log_probs_R_n_K_C.dim() != 4:
+        raise ValueError(
+            "log_probs_R_n_K_C must be 4-D (R draws, n points, K samples, C classes); got shape "
+            f"{tuple(log_probs_R_n_K_C.shape)}"
+        )
+    K_max = log_probs_R_n_K_C.shape[2]
+    bad = [k for k in ks if not 1 <= k <= K_max]
+    if bad:
+        raise ValueError(f"every K must lie in 1..{K_max} (the samples available), got {bad}")
+    return torch.tensor(
+        [[batch_mutual_information(draw[:, :k]) for draw in log_probs_R_n_K_C] for k in ks],
+        dtype=torch.float64,
+    )

@@ -1,0 +1,222 @@
+"""Tests for bbal_tutorial.limitations: by-hand values and independent recomputations."""
+
+import math
+
+import pytest
+import torch
+
+from bbal_tutorial.demos import batch_mutual_information
+from bbal_tutorial.limitations import (
+    batch_information_by_k,
+    class_shares,
+    confident_pseudo_labels,
+    oversampling_ratios,
+    per_class_accuracy,
+    reweighted_accuracy,
+    subsample_by_class,
+)
+
+
+def random_log_probs(*shape, seed=0, sharpness=2.0):
+    generator = torch.Generator().manual_seed(seed)
+    return torch.log_softmax(sharpness * torch.randn(*shape, generator=generator), dim=-1)
+
+
+# --------------------------------------------------------------------------------------------------
+# an unbalanced pool
+
+
+def test_subsample_by_class_takes_exactly_the_asked_counts_from_the_candidates():
+    labels = torch.arange(100) % 4  # 25 of each class
+    candidates = list(range(0, 100, 2))  # classes 0 and 2 only
+    chosen = subsample_by_class(labels, {0: 10, 2: 3}, candidates=candidates, seed=1)
+    assert len(chosen) == len(set(chosen)) == 13
+    assert set(chosen) <= set(candidates)
+    assert torch.bincount(labels[chosen], minlength=4).tolist() == [10, 0, 3, 0]
+    assert subsample_by_class(labels, {0: 10, 2: 3}, candidates=candidates, seed=1) == chosen
+    assert subsample_by_class(labels, {0: 10, 2: 3}, candidates=candidates, seed=2) != chosen
+
+
+def test_subsample_by_class_mixes_the_classes_and_refuses_too_many():
+    labels = torch.arange(1000) % 2
+    chosen = subsample_by_class(labels, {0: 300, 1: 300})
+    # a random order: the first 100 are not all of one class
+    assert 20 < int(labels[chosen[:100]].sum()) < 80
+    with pytest.raises(ValueError, match="fewer than"):
+        subsample_by_class(labels, {0: 501})
+
+
+def test_class_shares_and_their_errors():
+    shares = class_shares([0, 0, 1, 3], 4)
+    assert shares.dtype == torch.float64
+    assert shares.tolist() == [0.5, 0.25, 0.0, 0.25]
+    with pytest.raises(ValueError, match="empty"):
+        class_shares([], 3)
+    with pytest.raises(ValueError, match="num_classes"):
+        class_shares([0, 5], 3)
+
+
+def test_oversampling_ratios_by_hand():
+    pool = [0] * 6 + [1] * 3 + [2] * 1  # shares 0.6, 0.3, 0.1, 0 for class 3
+    acquired = [0, 1, 2, 2]  # shares 0.25, 0.25, 0.5, 0
+    ratios = oversampling_ratios(acquired, pool, 4)
+    assert ratios[:3].tolist() == pytest.approx([0.25 / 0.6, 0.25 / 0.3, 0.5 / 0.1])
+    assert math.isnan(ratios[3])
+
+
+def test_per_class_accuracy_by_hand():
+    labels = [0, 0, 0, 1, 1, 2]
+    predictions = [0, 1, 0, 1, 1, 0]
+    accuracy = per_class_accuracy(predictions, labels, 4)
+    assert accuracy[:3].tolist() == pytest.approx([2 / 3, 1.0, 0.0])
+    assert math.isnan(accuracy[3])
+    with pytest.raises(ValueError, match="must match"):
+        per_class_accuracy([0], labels, 4)
+
+
+def test_reweighted_accuracy_equals_the_accuracy_of_a_test_set_with_those_frequencies():
+    generator = torch.Generator().manual_seed(0)
+    labels = torch.arange(400) % 4  # balanced: 100 per class
+    predictions = torch.where(torch.rand(400, generator=generator) < 0.7, labels, (labels + 1) % 4)
+    # balanced weights: the plain accuracy of the balanced test set
+    accuracy_C = per_class_accuracy(predictions, labels, 4)
+    plain = float((predictions == labels).double().mean())
+    assert reweighted_accuracy(accuracy_C, [1, 1, 1, 1]) == pytest.approx(plain)
+    assert reweighted_accuracy(accuracy_C, [0, 0, 1, 0]) == pytest.approx(float(accuracy_C[2]))
+    # an unbalanced test set: keep 100, 50, 20 and 10 test points of the four classes
+    counts = [100, 50, 20, 10]
+    keep = torch.cat([torch.nonzero(labels == c).flatten()[:n] for c, n in enumerate(counts)])
+    kept_accuracy = float((predictions[keep] == labels[keep]).double().mean())
+    kept_accuracy_C = per_class_accuracy(predictions[keep], labels[keep], 4)
+    assert reweighted_accuracy(kept_accuracy_C, counts) == pytest.approx(kept_accuracy)
+    assert reweighted_accuracy(kept_accuracy_C, [c / 180 for c in counts]) == pytest.approx(
+        kept_accuracy
+    )
+
+
+def test_reweighted_accuracy_refuses_bad_weights():
+    accuracy = torch.tensor([0.5, float("nan")])
+    with pytest.raises(ValueError, match="no test points"):
+        reweighted_accuracy(accuracy, [1, 1])
+    assert reweighted_accuracy(accuracy, [1, 0]) == 0.5  # the empty class has no weight
+    with pytest.raises(ValueError, match=">= 0"):
+        reweighted_accuracy(accuracy, [-1, 2])
+    with pytest.raises(ValueError, match="class weights"):
+        reweighted_accuracy(accuracy, [1, 1, 1])
+
+
+# --------------------------------------------------------------------------------------------------
+# pseudo-labels
+
+
+def _log_probs_from_predictive(probs_N_C):
+    """K = 2 samples that both predict exactly ``probs_N_C``."""
+    probs = torch.tensor(probs_N_C, dtype=torch.float64)
+    return probs.log()[:, None, :].expand(-1, 2, -1).contiguous()
+
+
+def test_pseudo_labels_keep_confident_points_most_confident_first():
+    log_probs = _log_probs_from_predictive(
+        [
+            [0.90, 0.05, 0.05],  # 0: class 0, confident
+            [0.50, 0.30, 0.20],  # 1: class 0, unsure
+            [0.05, 0.95, 0.00],  # 2: class 1, most confident
+            [0.97, 0.02, 0.01],  # 3: class 0, most confident
+            [0.10, 0.10, 0.80],  # 4: class 2
+        ]
+    )
+    everything = confident_pseudo_labels(log_probs)
+    assert everything.indices == [3, 0, 1, 2, 4]
+    assert everything.labels == [0, 0, 0, 1, 2]
+    assert everything.confidence == pytest.approx([0.97, 0.90, 0.50, 0.95, 0.80])
+    confident = confident_pseudo_labels(log_probs, threshold=0.85)
+    assert confident.indices == [3, 0, 2] and confident.labels == [0, 0, 1]
+    capped = confident_pseudo_labels(log_probs, per_class=1)
+    assert capped.indices == [3, 2, 4] and len(capped) == 3
+    assert capped.accuracy([0, 0, 1, 2, 2]) == pytest.approx(2 / 3)
+
+
+def test_pseudo_labels_use_the_mean_over_samples_not_one_sample():
+    # each sample is sure, but they disagree: the predictive is 50/50
+    probs = torch.tensor([[[1.0, 0.0], [0.0, 1.0]]], dtype=torch.float64)
+    assert len(confident_pseudo_labels(probs.log(), threshold=0.6)) == 0
+    assert confident_pseudo_labels(probs.log()).confidence == pytest.approx([0.5])
+
+
+def test_pseudo_labels_refuse_bad_settings():
+    log_probs = random_log_probs(4, 3, 2)
+    with pytest.raises(ValueError, match="threshold"):
+        confident_pseudo_labels(log_probs, threshold=1.5)
+    with pytest.raises(ValueError, match="per_class"):
+        confident_pseudo_labels(log_probs, per_class=-1)
+    nothing = confident_pseudo_labels(log_probs, threshold=1.0)
+    assert len(nothing) == 0 and math.isnan(nothing.accuracy([0, 0, 0, 0]))
+
+
+# --------------------------------------------------------------------------------------------------
+# the noisy estimator
+
+
+def test_batch_information_by_k_matches_the_exact_score_and_respects_log_k():
+    log_probs_R_n_K_C = random_log_probs(5, 3, 20, 4, seed=3)
+    ks = [1, 2, 5, 20]
+    values = batch_information_by_k(log_probs_R_n_K_C, ks)
+    assert values.shape == (4, 5) and values.dtype == torch.float64
+    assert values[0].abs().max() < 1e-5  # one sample: nothing to learn about w (float32 input)
+    for i, k in enumerate(ks):
+        assert values[i, 2] == pytest.approx(batch_mutual_information(log_probs_R_n_K_C[2, :, :k]))
+        assert bool((values[i] <= math.log(k) + 1e-5).all())
+    # draws differ, so the score spreads over them
+    assert float(values[-1].std()) > 0
+
+
+def test_batch_information_by_k_refuses_bad_input():
+    with pytest.raises(ValueError, match="4-D"):
+        batch_information_by_k(random_log_probs(3, 5, 2), [2])
+    with pytest.raises(ValueError, match="1..5"):
+        batch_information_by_k(random_log_probs(2, 3, 5, 2), [2, 6])
+
+
+# --------------------------------------------------------------------------------------------------
+# training on the offline MNIST sample
+
+
+def test_train_and_test_learns_and_is_deterministic():
+    from bbal_tutorial.data import load_dataset, make_splits
+    from bbal_tutorial.limitations import train_and_test
+
+    data = load_dataset("mnist", source="sample")
+    split = make_splits(data.train_y_N, num_classes=10, initial_per_class=2, validation_size=0)
+    labelled = torch.tensor(split.initial_indices)
+    x_L, y_L = data.train_x_N_1_H_W[labelled], data.train_y_N[labelled]
+    test_x, test_y = data.test_x_M_1_H_W[::5], data.test_y_M[::5]  # sorted by class: every 5th
+    _, accuracy_C = train_and_test(x_L, y_L, test_x, test_y, epochs=4, k=3, seed=0)
+    _, again_C = train_and_test(x_L, y_L, test_x, test_y, epochs=4, k=3, seed=0)
+    assert accuracy_C.shape == (10,) and accuracy_C.dtype == torch.float64
+    assert torch.equal(accuracy_C, again_C)
+    assert float(accuracy_C.mean()) > 0.3  # 20 labels: far above chance (0.1)
+
+
+def test_pseudo_label_round_retrains_with_the_models_own_confident_labels():
+    from bbal_tutorial.data import load_dataset, make_splits
+    from bbal_tutorial.limitations import pseudo_label_round
+
+    data = load_dataset("mnist", source="sample")
+    split = make_splits(data.train_y_N, num_classes=10, initial_per_class=2, validation_size=0)
+    labelled = torch.tensor(split.initial_indices)
+    unlabelled = torch.tensor(split.pool_indices[::40])  # 100 images
+    args = (
+        data.train_x_N_1_H_W[labelled],
+        data.train_y_N[labelled],
+        data.train_x_N_1_H_W[unlabelled],
+        data.test_x_M_1_H_W[::10],
+        data.test_y_M[::10],
+    )
+    result = pseudo_label_round(*args, epochs=2, k=3, per_class=2, seed=0)
+    assert 0 < len(result.pseudo) <= 20
+    assert max(torch.bincount(torch.tensor(result.pseudo.labels), minlength=10).tolist()) <= 2
+    assert set(result.pseudo.indices) <= set(range(100))
+    assert result.accuracy_before_C.shape == result.accuracy_after_C.shape == (10,)
+    again = pseudo_label_round(*args, epochs=2, k=3, per_class=2, seed=0)
+    assert again.pseudo.indices == result.pseudo.indices
+    assert torch.equal(again.accuracy_after_C, result.accuracy_after_C)
