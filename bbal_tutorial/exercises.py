@@ -1129,3 +1129,34 @@ QUESTIONS["03-independent-masks"] = Question(
         "d": "The pool, noise included, is the same in both columns; only the masks differ.",
     },
 )
+
+QUESTIONS["07-unbalanced-pool"] = Question(
+    prompt=(
+        "In section 1 of notebook 07 (default run), BALD and BatchBALD gave the rare digits a "
+        "clearly larger share of their acquired points than those digits have in the pool, while "
+        "random acquisition followed the pool. Why?"
+    ),
+    options={
+        "a": "Both acquisition functions up-weight rare classes on purpose, to balance the "
+        "training set.",
+        "b": "Their scores measure how much a point's label would tell about the model "
+        "parameters; the model is most unsure about digits it has seen little of, and nothing in "
+        "the score depends on how many pool points are like the candidate (the density p(x)).",
+        "c": "It is chance: with 40 acquired points, random acquisition would show the same "
+        "over-sampling on average.",
+        "d": "BatchBALD's joint score counts how often each class occurs in the pool and prefers "
+        "the rare ones.",
+    },
+    correct="b",
+    hints={
+        "a": "Neither score knows the class labels of the pool, let alone which classes are rare. "
+        "What do the scores measure?",
+        "b": "I(y; w | x) is a property of the single point x under the model; a digit the model "
+        "is unsure about scores the same whether the pool holds one image like it or a thousand. "
+        "The acquisition decides the class mix without consulting the data density.",
+        "c": "Random acquisition's share of the rare digits stayed close to the pool's. Random "
+        "follows the density on average by construction; the informed methods did not.",
+        "d": "BatchBALD looks at the other points of the *batch* (to avoid redundant labels), "
+        "not at the pool's class frequencies, which it never sees.",
+    },
+)
