@@ -270,7 +270,16 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         raise ValueError("--download needs --jobs 1 (one process fetches the dataset)")
     start = time.perf_counter()
     if args.jobs == 1:
-        _run_many(jobs, out_dir, args=args)
+        import torch
+
+        # One thread, as in the worker processes of --jobs N: torch's CPU results depend on the
+        # thread count, and results/ must come out the same however it is made.
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            _run_many(jobs, out_dir, args=args)
+        finally:
+            torch.set_num_threads(threads)
     else:
         _run_parallel(jobs, out_dir, args)
     print(f"\n{len(jobs)} runs in {time.perf_counter() - start:.0f} s, written to {out_dir}/")
