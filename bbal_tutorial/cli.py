@@ -185,25 +185,19 @@ def reproduce_jobs(
     experiments: Sequence[str] | None = None, seeds: Sequence[int] | None = None
 ) -> list[tuple[str, Any]]:
     """The (file name, config) of every cached run, seed by seed, from presets.EXPERIMENTS."""
-    from bbal_tutorial.presets import EXPERIMENTS, experiment_config, result_name
+    from bbal_tutorial.presets import EXPERIMENTS, experiment_config, experiment_runs, result_name
 
     unknown = sorted(set(experiments or ()) - set(EXPERIMENTS))
     if unknown:
         raise ValueError(f"unknown experiment(s) {unknown}; choose from {sorted(EXPERIMENTS)}")
-    jobs = []
-    for tag, spec in EXPERIMENTS.items():
-        # Experiments on datasets that must be downloaded run only when named explicitly.
-        if (experiments and tag not in experiments) or (
-            not experiments and spec.get("needs_download")
-        ):
-            continue
-        for seed in spec["seeds"]:
-            if seeds and seed not in seeds:
-                continue
-            for acquisition, b in spec["runs"]:
-                config = experiment_config(tag, acquisition, b, seed)
-                jobs.append((result_name(tag, acquisition, b, seed), config))
-    return jobs
+    # Experiments on datasets that must be downloaded run only when named explicitly.
+    tags = experiments or [t for t, spec in EXPERIMENTS.items() if not spec.get("needs_download")]
+    return [
+        (result_name(tag, acquisition, b, seed), experiment_config(tag, acquisition, b, seed))
+        for tag in EXPERIMENTS
+        if tag in tags
+        for acquisition, b, seed in experiment_runs(tag, seeds=seeds)
+    ]
 
 
 def _run_one_single_threaded(
@@ -234,10 +228,8 @@ def _run_parallel(jobs: Sequence[tuple[str, Any]], out_dir: Path, args: argparse
 
     from tqdm.auto import tqdm
 
-    def rounds(config: Any) -> float:
-        return (config.max_labels - 10 * config.initial_per_class) / config.batch_size
-
-    ordered = sorted(jobs, key=lambda job: -rounds(job[1]))
+    # Longest first (rounds ~ labels / b), so that no long run starts last.
+    ordered = sorted(jobs, key=lambda job: -job[1].max_labels / job[1].batch_size)
     # "spawn": forking a process that has already started torch's thread pool can deadlock.
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(args.jobs, mp_context=context) as pool:

@@ -22,9 +22,10 @@ from bbal_tutorial.loop import (
     ExperimentData,
     labels_to_reach,
     load_results,
+    planned_rounds,
     prepare_data,
 )
-from bbal_tutorial.presets import EXPERIMENTS, result_name
+from bbal_tutorial.presets import EXPERIMENTS, experiment_runs, result_name
 
 Results = dict[str, Any]
 
@@ -50,32 +51,38 @@ def load_experiment(
     Raises ``FileNotFoundError`` naming the command to run when a run it expects is missing, and
     skips unfinished runs (a ``make reproduce`` still in progress) unless ``finished_only=False``.
     """
-    if tag not in EXPERIMENTS:
-        raise ValueError(f"unknown experiment {tag!r}; choose one of {sorted(EXPERIMENTS)}")
-    spec = EXPERIMENTS[tag]
     folder = results_dir(directory)
     runs, missing = [], []
-    for seed in spec["seeds"]:
-        for acquisition, b in spec["runs"]:
-            if acquisitions is not None and acquisition not in acquisitions:
-                continue
-            if batch_sizes is not None and b not in batch_sizes:
-                continue
-            path = folder / result_name(tag, acquisition, b, seed)
-            if not path.exists():
-                missing.append(path.name)
-                continue
-            results = load_results(path)
-            if finished_only and not results.get("finished"):
-                missing.append(f"{path.name} (unfinished)")
-                continue
-            runs.append(results)
+    for path in _run_paths(tag, folder, acquisitions, batch_sizes):
+        if not path.exists():
+            missing.append(path.name)
+            continue
+        results = load_results(path)
+        if finished_only and not results.get("finished"):
+            missing.append(f"{path.name} (unfinished)")
+            continue
+        runs.append(results)
     if not runs:
         raise FileNotFoundError(
             f"no cached runs of {tag!r} in {folder}/ (expected e.g. {', '.join(missing[:3])}); "
             f"run `make reproduce` (or `python -m bbal_tutorial reproduce --experiments {tag}`)"
         )
     return runs
+
+
+def _run_paths(
+    tag: str,
+    folder: Path,
+    acquisitions: Sequence[str] | None,
+    batch_sizes: Sequence[int] | None,
+) -> list[Path]:
+    """Where the runs of ``tag`` (filtered as in :func:`load_experiment`) are cached."""
+    return [
+        folder / result_name(tag, acquisition, b, seed)
+        for acquisition, b, seed in experiment_runs(
+            tag, acquisitions=acquisitions, batch_sizes=batch_sizes
+        )
+    ]
 
 
 def load_available(tag: str, **filters: Any) -> list[Results]:
@@ -117,20 +124,12 @@ def missing_runs(
 ) -> list[str]:
     """File names of the runs of ``tag`` that :func:`load_experiment` would skip: not in
     ``results/`` yet, or still unfinished (marked ``" (unfinished)"``)."""
-    if tag not in EXPERIMENTS:
-        raise ValueError(f"unknown experiment {tag!r}; choose one of {sorted(EXPERIMENTS)}")
-    spec, folder, missing = EXPERIMENTS[tag], results_dir(directory), []
-    for seed in spec["seeds"]:
-        for acquisition, b in spec["runs"]:
-            if acquisitions is not None and acquisition not in acquisitions:
-                continue
-            if batch_sizes is not None and b not in batch_sizes:
-                continue
-            path = folder / result_name(tag, acquisition, b, seed)
-            if not path.exists():
-                missing.append(path.name)
-            elif not load_results(path).get("finished"):
-                missing.append(f"{path.name} (unfinished)")
+    missing = []
+    for path in _run_paths(tag, results_dir(directory), acquisitions, batch_sizes):
+        if not path.exists():
+            missing.append(path.name)
+        elif not load_results(path).get("finished"):
+            missing.append(f"{path.name} (unfinished)")
     return missing
 
 
@@ -513,7 +512,7 @@ def estimate_run_seconds(
     if min(forward_seconds, train_step_seconds, select_seconds) < 0 or epochs < 1:
         raise ValueError("costs must be >= 0 and epochs >= 1")
     initial = config.initial_per_class * num_classes(config.dataset)
-    acquisitions = max(0, math.ceil((config.max_labels - initial) / config.batch_size))
+    acquisitions = planned_rounds(config, initial, pool_size) - 1
     steps_per_epoch = math.ceil(config.samples_per_epoch / config.train_batch_size)
     total = 0.0
     for r in range(acquisitions + 1):

@@ -107,6 +107,13 @@ class ExperimentData:
     pool_indices: list[int]
 
 
+def planned_rounds(config: ExperimentConfig, num_initial: int, pool_size: int) -> int:
+    """Rounds (trained models) of a run: one on the ``num_initial`` starting labels, then one per
+    acquired batch until ``max_labels`` is reached or the pool of ``pool_size`` runs out."""
+    budget = max(0, min(config.max_labels - num_initial, pool_size))
+    return 1 + math.ceil(budget / config.batch_size)
+
+
 def _round_seed(seed: int, round_index: int) -> int:
     # A distinct, reproducible seed per round: resuming at round r replays exactly round r.
     return (seed * 1_000_003 + round_index * 7919) % (2**31)
@@ -456,14 +463,8 @@ def run_experiment(
     taken = set(labelled)
     pool = [i for i in experiment.pool_indices if i not in taken]
 
-    max_labels = min(
-        config.max_labels, len(experiment.initial_indices) + len(experiment.pool_indices)
-    )
-    total_rounds = 1 + math.ceil(
-        max(0, max_labels - len(experiment.initial_indices)) / config.batch_size
-    )
     rounds = tqdm(
-        total=total_rounds,
+        total=planned_rounds(config, len(experiment.initial_indices), len(experiment.pool_indices)),
         initial=len(results["rounds"]),
         desc=f"{config.acquisition} on {config.dataset}",
         disable=not progress,

@@ -8,6 +8,7 @@ laptop CPU; each entry's ``why`` says what was reduced and why the lesson surviv
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from bbal_tutorial.loop import ExperimentConfig
@@ -211,6 +212,28 @@ def experiment_config(tag: str, acquisition: str, batch_size: int, seed: int) ->
         spec["dataset"],
         **{**spec["overrides"], "acquisition": acquisition, "batch_size": batch_size, "seed": seed},
     )
+
+
+def experiment_runs(
+    tag: str,
+    *,
+    acquisitions: Sequence[str] | None = None,
+    batch_sizes: Sequence[int] | None = None,
+    seeds: Sequence[int] | None = None,
+) -> list[tuple[str, int, int]]:
+    """The ``(acquisition, b, seed)`` runs of experiment ``tag``, seed by seed, optionally only
+    some methods, acquisition sizes or seeds."""
+    if tag not in EXPERIMENTS:
+        raise ValueError(f"unknown experiment {tag!r}; choose one of {sorted(EXPERIMENTS)}")
+    spec = EXPERIMENTS[tag]
+    return [
+        (acquisition, b, seed)
+        for seed in spec["seeds"]
+        if not seeds or seed in seeds
+        for acquisition, b in spec["runs"]
+        if (acquisitions is None or acquisition in acquisitions)
+        and (batch_sizes is None or b in batch_sizes)
+    ]
 
 
 def result_name(tag: str, acquisition: str, batch_size: int, seed: int) -> str:

@@ -9,7 +9,6 @@ and ``on_click`` handlers otherwise).  Controls that trigger costly work use
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -468,8 +467,9 @@ def live_run_rounds(config: Any, num_initial: int, pool_size: int) -> int:
     """How many rounds (trained models) a run of ``config`` has: one on the ``num_initial``
     starting labels, then one per acquired batch until ``max_labels`` or the pool runs out (as
     :func:`bbal_tutorial.loop.run_experiment` counts them)."""
-    budget = max(0, min(config.max_labels - num_initial, pool_size))
-    return 1 + math.ceil(budget / config.batch_size)
+    from bbal_tutorial.loop import planned_rounds
+
+    return planned_rounds(config, num_initial, pool_size)
 
 
 def live_run_panel(
