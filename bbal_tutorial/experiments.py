@@ -538,6 +538,7 @@ def measure_costs(
     measure_images: int = 256,
     measure_pool: int = 500,
     train_steps: int = 5,
+    repeats: int = 3,
     seed: int = 0,
 ) -> dict[str, Any]:
     """This machine's costs for :func:`estimate_run_seconds`, measured on random inputs of the
@@ -547,7 +548,7 @@ def measure_costs(
     ``config.acquisition``), the seconds of one acquisition of ``config.batch_size`` points from
     a pool of ``pool_size`` -- timed on ``measure_pool`` and on a quarter as many random pool
     points and extrapolated along the line through the two (an acquisition costs a fixed part
-    plus a part linear in the pool size).
+    plus a part linear in the pool size), each the least of ``repeats`` timings.
 
     Times are CPU seconds of this process (``time.process_time``), so a busy machine does not
     inflate them: with one torch thread (as ``make reproduce`` runs) they estimate the wall time
@@ -581,16 +582,22 @@ def measure_costs(
 
         def acquisition_seconds(name: str, n: int) -> float:
             log_probs_N_K_C = torch.log_softmax(3 * torch.randn(n, config.mc_samples, C), dim=-1)
-            start = time.process_time()
-            acquire(
-                name,
-                log_probs_N_K_C,
-                min(config.batch_size, n),
-                seed=seed,
-                num_samples=config.num_samples,
-                coldness=config.coldness,
-            )
-            return time.process_time() - start
+            times = []
+            # The least of a few repeats: a single timing of a millisecond-long call is noisy
+            # (idle torch threads spinning count as CPU time), and the extrapolation to the
+            # whole pool below multiplies that noise by pool_size / measure_pool.
+            for _ in range(repeats):
+                start = time.process_time()
+                acquire(
+                    name,
+                    log_probs_N_K_C,
+                    min(config.batch_size, n),
+                    seed=seed,
+                    num_samples=config.num_samples,
+                    coldness=config.coldness,
+                )
+                times.append(time.process_time() - start)
+            return min(times)
 
         n2 = min(measure_pool, pool_size)
         n1 = max(config.batch_size, n2 // 4)

@@ -237,6 +237,15 @@ def lab(tmp_path: Path) -> Iterator[LabServer]:
         server.stop()
 
 
+def readout_text(readout: Any) -> str:
+    """The text of a slider's readout, read from the DOM rather than from what is painted:
+    JupyterLab 4 skips painting cells outside the viewport (windowing), and on a slow machine
+    a just-scrolled-to cell can still be unpainted, when innerText reads as ''."""
+    text = (readout.text_content(timeout=WIDGET_UPDATE_S * 1000) or "").strip()
+    assert text, "the slider's readout is empty: the slider widget did not render its value"
+    return text
+
+
 @contextmanager
 def screenshot_on_failure(page: Any, name: str, lab: LabServer, console: list[str]) -> Iterator:
     """On any failure: full-page screenshot and server log in out/browser/, then re-raise."""
@@ -415,7 +424,7 @@ def test_notebook_widgets_render_and_respond_in_jupyterlab(
             assert slider.count() == 1, "the 'disagreement' slider is missing"
             readout = slider.locator(".widget-readout")
             image = outputs.locator(".widget-output img")
-            old_readout = readout.inner_text().strip()
+            old_readout = readout_text(readout)
             old_src = image.first.get_attribute("src")
             assert old_src and old_src.startswith("data:image/png;base64,")
 
@@ -435,10 +444,10 @@ def test_notebook_widgets_render_and_respond_in_jupyterlab(
             except Exception as error:
                 raise AssertionError(
                     f"moving 'disagreement' from {old_readout} (readout now "
-                    f"{readout.inner_text().strip()}) did not redraw the figure within "
+                    f"{readout_text(readout)}) did not redraw the figure within "
                     f"{WIDGET_UPDATE_S} s: the slider's callback never reached the output"
                 ) from error
-            new_readout = readout.inner_text().strip()
+            new_readout = readout_text(readout)
             assert float(new_readout) == pytest.approx(float(old_readout) + 0.05), (
                 f"disagreement went from {old_readout} to {new_readout}, not one step (0.05) up"
             )
