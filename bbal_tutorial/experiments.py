@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import os
 import statistics
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -208,16 +208,27 @@ def batch_diversity(results: Results) -> list[dict[str, int]]:
     return rows
 
 
-def diversity_summary(runs: Sequence[Results]) -> list[dict[str, Any]]:
-    """One row per (acquisition, b) over its seeds: the mean number of distinct original images
-    per batch and the labels (mean per seed) spent on copies of an image already acquired,
-    split into copies of an image earlier in the *same batch* and of one from *earlier rounds*."""
+def group_by_method(runs: Iterable[Results]) -> dict[tuple[str, int], list[Results]]:
+    """The runs keyed by (acquisition, b): runs that differ only in their seed, in input order."""
     groups: dict[tuple[str, int], list[Results]] = {}
     for results in runs:
         key = (results["config"]["acquisition"], results["config"]["batch_size"])
         groups.setdefault(key, []).append(results)
+    return groups
+
+
+def run_seconds(results: Results) -> float:
+    """Seconds a run took: training, evaluating, scoring and selecting, summed over its rounds."""
+    parts = ("train_seconds", "eval_seconds", "predict_seconds", "select_seconds")
+    return sum(r.get(k, 0.0) for r in results["rounds"] for k in parts)
+
+
+def diversity_summary(runs: Sequence[Results]) -> list[dict[str, Any]]:
+    """One row per (acquisition, b) over its seeds: the mean number of distinct original images
+    per batch and the labels (mean per seed) spent on copies of an image already acquired,
+    split into copies of an image earlier in the *same batch* and of one from *earlier rounds*."""
     rows = []
-    for (acquisition, b), group in groups.items():
+    for (acquisition, b), group in group_by_method(runs).items():
         per_run = [batch_diversity(r) for r in group]
         batches = [row for rows_ in per_run for row in rows_]
         rows.append(
@@ -290,12 +301,8 @@ def method_summary(runs: Sequence[Results], accuracy: float) -> list[dict[str, A
     the final accuracy, the median time to select one batch and the median time of a whole
     run (training, evaluating, scoring and selecting, summed over its rounds).
     """
-    groups: dict[tuple[str, int], list[Results]] = {}
-    for results in runs:
-        key = (results["config"]["acquisition"], results["config"]["batch_size"])
-        groups.setdefault(key, []).append(results)
     rows = []
-    for (acquisition, b), group in groups.items():
+    for (acquisition, b), group in group_by_method(runs).items():
         labels = labels_to_reach_summary(group, accuracy)
         rounds = [rounds_to_reach(r, accuracy) for r in group]
         rounds_median = statistics.median(float("inf") if n is None else n for n in rounds)
@@ -317,19 +324,7 @@ def method_summary(runs: Sequence[Results], accuracy: float) -> list[dict[str, A
                 "final labels": min(r["rounds"][-1]["n_labeled"] for r in group),
                 "rounds run": min(len(r["rounds"]) for r in group),
                 "select s/round": statistics.median(selects) if selects else 0.0,
-                "run seconds": statistics.median(
-                    sum(
-                        rec.get(k, 0.0)
-                        for rec in r["rounds"]
-                        for k in (
-                            "train_seconds",
-                            "eval_seconds",
-                            "predict_seconds",
-                            "select_seconds",
-                        )
-                    )
-                    for r in group
-                ),
+                "run seconds": statistics.median(run_seconds(r) for r in group),
             }
         )
     return rows
@@ -615,12 +610,8 @@ def label_diversity_summary(runs: Sequence[Results], num_classes: int) -> list[d
     initial labelled set excluded): how many, the median :func:`label_entropy` and its share of
     the maximum ``log num_classes``, and the medians of the least and the most acquired class's
     count and of the number of classes never acquired."""
-    groups: dict[tuple[str, int], list[Results]] = {}
-    for results in runs:
-        key = (results["config"]["acquisition"], results["config"]["batch_size"])
-        groups.setdefault(key, []).append(results)
     rows = []
-    for (acquisition, b), group in groups.items():
+    for (acquisition, b), group in group_by_method(runs).items():
         labels = [[x for r in res["rounds"] for x in r["acquired_labels"]] for res in group]
         counts = [
             torch.bincount(torch.tensor(x, dtype=torch.long), minlength=num_classes) for x in labels

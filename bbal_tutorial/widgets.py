@@ -497,6 +497,7 @@ def live_run_panel(
     ``figures_drawn`` (how many times the live plot was redrawn).
     """
     from bbal_tutorial.acquisition import ACQUISITION_NAMES
+    from bbal_tutorial.experiments import run_seconds
     from bbal_tutorial.loop import prepare_data, run_experiment
     from bbal_tutorial.plots import METHOD_NAMES, plot_live_run
     from bbal_tutorial.presets import preset_settings
@@ -616,10 +617,7 @@ def live_run_panel(
             button.disabled = False
         panel.results = results
         last = results["rounds"][-1]
-        seconds = sum(
-            r["train_seconds"] + r["eval_seconds"] + r["predict_seconds"] + r["select_seconds"]
-            for r in results["rounds"]
-        )
+        seconds = run_seconds(results)
         print(
             f"done: {last['n_labeled']} labels, test accuracy {last['test_accuracy']:.1%}, "
             f"{len(results['rounds'])} rounds in {seconds:.0f} s"
