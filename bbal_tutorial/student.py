@@ -40,9 +40,16 @@ __all__ = [
     "write_student_versions",
 ]
 
+
 CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
+
+
 TEXT_STUB = "YOUR ANSWER HERE"
+
+
 BEGIN_SOLUTION, END_SOLUTION = "BEGIN SOLUTION", "END SOLUTION"
+
+
 BEGIN_HIDDEN, END_HIDDEN = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
 
 

@@ -20,8 +20,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from bbal_tutorial.loop import labels_to_reach, load_results  # noqa: E402
-from bbal_tutorial.plots import curve_statistics, plot_runs_summary  # noqa: E402
+from bbal_tutorial.plotting import curve_statistics, plot_runs_summary
+from bbal_tutorial.results import labels_to_reach, load_results
 
 METHODS = ("random", "bald", "batchbald")
 

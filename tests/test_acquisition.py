@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from bbal_tutorial import acquisition as acq
+from bbal_tutorial import information
 from bbal_tutorial.acquisition import ACQUISITION_NAMES, CandidateBatch, acquire
 
 # --------------------------------------------------------------------------------------------------
@@ -220,8 +221,8 @@ def test_precomputed_candidate_probs_change_no_bit(matmul_dtype):
     lp[3, :, 0] = -math.inf  # exact zeros
     lp[3] = torch.log_softmax(lp[3], dim=-1)
     small = 8 * 2**20
-    assert acq.precompute_candidate_probs(lp, matmul_dtype) is not None
-    assert acq.precompute_candidate_probs(lp, matmul_dtype, small) is None
+    assert information.precompute_candidate_probs(lp, matmul_dtype) is not None
+    assert information.precompute_candidate_probs(lp, matmul_dtype, small) is None
     kwargs = dict(num_samples=100, seed=3, matmul_dtype=matmul_dtype)  # exact, then sampled
     precomputed = acq.get_batchbald_batch(lp, 7, **kwargs)
     per_tile = acq.get_batchbald_batch(lp, 7, memory_budget=small, **kwargs)

@@ -2,8 +2,9 @@ import json
 
 import pytest
 
-import bbal_tutorial.cli as cli
-from bbal_tutorial.loop import load_results
+from bbal_tutorial import cli as cli
+from bbal_tutorial import sweeps
+from bbal_tutorial.results import load_results
 
 # Small enough to train in seconds on the offline MNIST sample.
 TINY = dict(
@@ -170,17 +171,17 @@ def test_demo_runs_three_methods_and_writes_a_figure(
 
 
 def test_reproduce_jobs_cover_every_experiment_but_the_download_only_ones():
-    names = [name for name, _ in cli.reproduce_jobs()]
+    names = [name for name, _ in sweeps.reproduce_jobs()]
     assert "repeated-mnist-variation-ratios-b10-seed2.json" in names
     assert "acquisition-size-bald-b1-seed1.json" in names
     assert not any(name.startswith("emnist") for name in names)
     assert len(names) == len(set(names))
-    emnist = cli.reproduce_jobs(["emnist"], [0])
+    emnist = sweeps.reproduce_jobs(["emnist"], [0])
     assert [name for name, _ in emnist] == [
         f"emnist-{m}-b5-seed0.json" for m in ("random", "bald", "batchbald")
     ]
     with pytest.raises(ValueError, match="unknown experiment"):
-        cli.reproduce_jobs(["emnst"])
+        sweeps.reproduce_jobs(["emnst"])
 
 
 def test_parallel_reproduce_writes_the_same_results_as_serial(tmp_path, monkeypatch):

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from bbal_tutorial import examples as ex
 from bbal_tutorial import information as info
 from bbal_tutorial.acquisition import get_bald_batch, get_batchbald_batch
+from bbal_tutorial.lessons import diagrams
 
 LOG_2 = math.log(2)
 
@@ -24,7 +24,7 @@ def np_entropy(p):
 
 
 def test_peaked_probs_puts_confidence_on_the_favourite_and_spreads_the_rest():
-    probs_K_C = ex.peaked_probs([0, 2, 1], [0.7, 0.5, 1.0], num_classes=3)
+    probs_K_C = diagrams.peaked_probs([0, 2, 1], [0.7, 0.5, 1.0], num_classes=3)
     np.testing.assert_allclose(
         probs_K_C.numpy(), [[0.7, 0.15, 0.15], [0.25, 0.25, 0.5], [0.0, 1.0, 0.0]]
     )
@@ -32,8 +32,8 @@ def test_peaked_probs_puts_confidence_on_the_favourite_and_spreads_the_rest():
 
 
 def test_peaked_probs_with_confidence_one_over_c_is_uniform():
-    np.testing.assert_allclose(ex.peaked_probs([1, 3], 0.25, num_classes=4).numpy(), 0.25)
-    assert ex.peaked_probs([0, 0], 0.3, num_classes=1).tolist() == [[1.0], [1.0]]
+    np.testing.assert_allclose(diagrams.peaked_probs([1, 3], 0.25, num_classes=4).numpy(), 0.25)
+    assert diagrams.peaked_probs([0, 0], 0.3, num_classes=1).tolist() == [[1.0], [1.0]]
 
 
 @pytest.mark.parametrize(
@@ -42,7 +42,7 @@ def test_peaked_probs_with_confidence_one_over_c_is_uniform():
 )
 def test_peaked_probs_rejects_bad_arguments(favourites, confidence, match):
     with pytest.raises(ValueError, match=match):
-        ex.peaked_probs(favourites, confidence, num_classes=3)
+        diagrams.peaked_probs(favourites, confidence, num_classes=3)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -51,7 +51,9 @@ def test_peaked_probs_rejects_bad_arguments(favourites, confidence, match):
 
 @pytest.mark.parametrize("confidence", [1 / 3, 0.6, 0.9, 1.0])
 def test_no_disagreement_means_no_bald(confidence):
-    log_probs_K_C = ex.sample_predictions_log_probs(5, 3, disagreement=0.0, confidence=confidence)
+    log_probs_K_C = diagrams.sample_predictions_log_probs(
+        5, 3, disagreement=0.0, confidence=confidence
+    )
     assert torch.equal(log_probs_K_C, log_probs_K_C[:1].expand(5, 3))  # identical samples
     assert abs(float(info.mutual_information(log_probs_K_C[None])[0])) < 1e-12
 
@@ -59,7 +61,7 @@ def test_no_disagreement_means_no_bald(confidence):
 @pytest.mark.parametrize("disagreement", [0.0, 0.5, 1.0])
 def test_unsure_samples_carry_only_aleatoric_uncertainty(disagreement):
     """confidence = 1/C: every sample is uniform, so H[y] = E_w H[y|w] = log C and BALD = 0."""
-    lp = ex.sample_predictions_log_probs(4, 3, disagreement=disagreement, confidence=1 / 3)
+    lp = diagrams.sample_predictions_log_probs(4, 3, disagreement=disagreement, confidence=1 / 3)
     regions = info.two_variable_regions(lp)
     assert regions["H[y|w]"] == pytest.approx(math.log(3))
     assert regions["I[y;w]"] == pytest.approx(0.0, abs=1e-12)
@@ -67,7 +69,7 @@ def test_unsure_samples_carry_only_aleatoric_uncertainty(disagreement):
 
 def test_certain_disagreeing_samples_make_bald_equal_the_entropy():
     """K = 4, C = 3, favourites 0, 1, 2, 0: p(y) = (1/2, 1/4, 1/4) and every sample is certain."""
-    lp = ex.sample_predictions_log_probs(4, 3, disagreement=1.0, confidence=1.0)
+    lp = diagrams.sample_predictions_log_probs(4, 3, disagreement=1.0, confidence=1.0)
     regions = info.two_variable_regions(lp)
     assert regions["H[y|w]"] == pytest.approx(0.0, abs=1e-12)
     assert regions["I[y;w]"] == pytest.approx(np_entropy([0.5, 0.25, 0.25]))
@@ -78,7 +80,7 @@ def test_bald_grows_with_disagreement():
     scores = [
         float(
             info.mutual_information(
-                ex.sample_predictions_log_probs(4, 3, disagreement=d, confidence=0.9)[None]
+                diagrams.sample_predictions_log_probs(4, 3, disagreement=d, confidence=0.9)[None]
             )[0]
         )
         for d in np.linspace(0, 1, 11)
@@ -88,7 +90,7 @@ def test_bald_grows_with_disagreement():
 
 
 def test_sample_predictions_match_the_formula_with_per_sample_confidence():
-    lp = ex.sample_predictions_log_probs(
+    lp = diagrams.sample_predictions_log_probs(
         3, 3, disagreement=0.25, confidence=[0.9, 0.6, 1.0], favourites=[2, 1, 0]
     )
     shared = np.array([[0.9, 0.05, 0.05], [0.6, 0.2, 0.2], [1.0, 0.0, 0.0]])
@@ -99,9 +101,9 @@ def test_sample_predictions_match_the_formula_with_per_sample_confidence():
 
 def test_sample_predictions_reject_bad_arguments():
     with pytest.raises(ValueError, match="disagreement"):
-        ex.sample_predictions_log_probs(disagreement=1.5)
+        diagrams.sample_predictions_log_probs(disagreement=1.5)
     with pytest.raises(ValueError, match="num_samples"):
-        ex.sample_predictions_log_probs(0)
+        diagrams.sample_predictions_log_probs(0)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -121,9 +123,9 @@ def np_batch_information(log_probs_2_K_C):
 @pytest.mark.parametrize("shift", range(5))
 @pytest.mark.parametrize("confidence", [0.7, 0.95, 1.0])
 def test_batch_information_matches_brute_force(shift, confidence):
-    lp = ex.two_points_log_probs(shift, confidence=confidence)
+    lp = diagrams.two_points_log_probs(shift, confidence=confidence)
     bald, joint, i_y1_y2 = np_batch_information(lp)
-    result = ex.batch_information(lp)
+    result = diagrams.batch_information(lp)
     assert result["I[y1;w]"] == pytest.approx(bald[0])
     assert result["I[y2;w]"] == pytest.approx(bald[1])
     assert result["I[y1,y2;w]"] == pytest.approx(joint)
@@ -135,15 +137,15 @@ def test_batch_information_matches_brute_force(shift, confidence):
 
 @pytest.mark.parametrize("shift", range(5))
 def test_double_counted_amount_is_the_co_information(shift):
-    lp = ex.two_points_log_probs(shift)
+    lp = diagrams.two_points_log_probs(shift)
     centre = info.three_variable_regions(lp)["I[y1;y2;w]"]
-    assert ex.batch_information(lp)["double-counted"] == pytest.approx(centre, abs=1e-12)
+    assert diagrams.batch_information(lp)["double-counted"] == pytest.approx(centre, abs=1e-12)
 
 
 def test_a_certain_copy_adds_nothing():
-    lp = ex.two_points_log_probs(0, confidence=1.0)
+    lp = diagrams.two_points_log_probs(0, confidence=1.0)
     assert torch.equal(lp[0], lp[1])
-    result = ex.batch_information(lp)
+    result = diagrams.batch_information(lp)
     assert result["I[y1;w]"] == pytest.approx(LOG_2)
     assert result["I[y1,y2;w]"] == pytest.approx(result["I[y1;w]"])
     assert result["double-counted"] == pytest.approx(result["I[y1;w]"])
@@ -151,12 +153,12 @@ def test_a_certain_copy_adds_nothing():
 
 def test_a_noisy_copy_adds_a_little():
     """Two labels of the same point are independent given w: the second is a second noisy look."""
-    result = ex.batch_information(ex.two_points_log_probs(0, confidence=0.9))
+    result = diagrams.batch_information(diagrams.two_points_log_probs(0, confidence=0.9))
     assert result["I[y1;w]"] < result["I[y1,y2;w]"] < 0.75 * result["BALD sum"]
 
 
 def test_independent_points_are_not_double_counted():
-    result = ex.batch_information(ex.two_points_log_probs(2, confidence=1.0))  # K/4 = 2
+    result = diagrams.batch_information(diagrams.two_points_log_probs(2, confidence=1.0))  # K/4 = 2
     assert result["I[y1;w]"] == pytest.approx(LOG_2)
     # the two splits cut the 8 samples into quarters: I[y1,y2;w] = log 4
     assert result["I[y1,y2;w]"] == pytest.approx(2 * LOG_2)
@@ -164,31 +166,36 @@ def test_independent_points_are_not_double_counted():
 
 
 def test_opposite_labels_are_as_redundant_as_a_copy():
-    copy = ex.batch_information(ex.two_points_log_probs(0))
-    opposite = ex.batch_information(ex.two_points_log_probs(4))
+    copy = diagrams.batch_information(diagrams.two_points_log_probs(0))
+    opposite = diagrams.batch_information(diagrams.two_points_log_probs(4))
     assert opposite["double-counted"] == pytest.approx(copy["double-counted"])
 
 
 def test_each_points_bald_score_does_not_depend_on_the_shift():
-    scores = [ex.batch_information(ex.two_points_log_probs(s))["I[y2;w]"] for s in range(9)]
+    scores = [
+        diagrams.batch_information(diagrams.two_points_log_probs(s))["I[y2;w]"] for s in range(9)
+    ]
     np.testing.assert_allclose(scores, scores[0])
 
 
 def test_the_gap_shrinks_as_the_points_become_independent():
-    gaps = [ex.batch_information(ex.two_points_log_probs(s))["double-counted"] for s in range(3)]
+    gaps = [
+        diagrams.batch_information(diagrams.two_points_log_probs(s))["double-counted"]
+        for s in range(3)
+    ]
     assert gaps[0] > gaps[1] > gaps[2] == pytest.approx(0.0, abs=1e-12)
 
 
 def test_two_points_reject_bad_arguments():
     with pytest.raises(ValueError, match="even"):
-        ex.two_points_log_probs(0, num_samples=7)
+        diagrams.two_points_log_probs(0, num_samples=7)
     with pytest.raises(ValueError, match="shift"):
-        ex.two_points_log_probs(9)
+        diagrams.two_points_log_probs(9)
 
 
 def test_batchbald_skips_the_copy_that_top_b_bald_takes():
     """Pool: x1, a copy of x1, and a point independent of x1 (all three have the same BALD)."""
-    pool_N_K_C = torch.cat([ex.two_points_log_probs(0), ex.two_points_log_probs(2)[1:]])
+    pool_N_K_C = torch.cat([diagrams.two_points_log_probs(0), diagrams.two_points_log_probs(2)[1:]])
     assert get_bald_batch(pool_N_K_C, 2).indices == [0, 1]
     assert get_batchbald_batch(pool_N_K_C, 2, seed=0).indices == [0, 2]
 
@@ -198,7 +205,7 @@ def test_batchbald_skips_the_copy_that_top_b_bald_takes():
 
 
 def test_parity_joint_has_a_negative_centre():
-    probs = ex.parity_joint()
+    probs = diagrams.parity_joint()
     assert probs.sum().item() == pytest.approx(1.0)
     regions = info.three_variable_regions_from_joint(probs, names=("y1", "y2", "w"))
     assert regions["I[y1;y2;w]"] == pytest.approx(-LOG_2)

@@ -12,6 +12,9 @@ import pytest
 import torch
 
 from bbal_tutorial import exercises, information
+from bbal_tutorial.exercises import diagrams as ex_diagrams
+from bbal_tutorial.exercises import duplicates as ex_duplicates
+from bbal_tutorial.exercises import questions as ex_questions
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 
@@ -484,7 +487,7 @@ def test_check_does_not_mutate_shared_inputs():
 def test_hand_made_answers_agree_with_the_package():
     """The hand-derived known answers agree with the package's own tested functions."""
     for log_probs, expected in zip(
-        [case[1] for case in exercises._per_point_cases()],
+        [case[1] for case in ex_diagrams._per_point_cases()],
         [
             [math.log(2), 0.6108643020548935, 0.0, math.log(2)],
             [math.log(4), math.log(3)],
@@ -493,15 +496,15 @@ def test_hand_made_answers_agree_with_the_package():
         strict=True,
     ):
         assert torch.allclose(information.entropy(log_probs), torch.tensor(expected).double())
-    for _, log_probs, expected in exercises._joint_cases():
+    for _, log_probs, expected in ex_diagrams._joint_cases():
         assert float(information.joint_entropy_exact(log_probs)) == pytest.approx(expected)
 
 
 def test_greedy_cases_have_clear_winners():
     """Apart from the deliberate tie of identical points, the best candidate of every greedy case
     beats the runner-up by far more than rounding, so any correct float64 solution agrees."""
-    for name, log_probs, chosen in exercises._greedy_cases():
-        gains = sorted(exercises._greedy_gains(log_probs, chosen).values(), reverse=True)
+    for name, log_probs, chosen in ex_duplicates._greedy_cases():
+        gains = sorted(ex_duplicates._greedy_gains(log_probs, chosen).values(), reverse=True)
         if "tie" in name or "hand-made" in name:  # exact ties of 0/1 and 0.5 probabilities only
             assert gains[0] == gains[1] or gains[0] - gains[1] > 0.5
         else:
@@ -532,10 +535,10 @@ def test_choice_right_wrong_and_unanswered(capsys):
 
 def test_question_validates_itself():
     with pytest.raises(ValueError, match="correct"):
-        exercises.Question(prompt="?", options={"a": "x"}, correct="b")
+        ex_questions.Question(prompt="?", options={"a": "x"}, correct="b")
     with pytest.raises(ValueError, match="hints"):
-        exercises.Question(prompt="?", options={"a": "x"}, correct="a", hints={"c": "no"})
-    assert "(a) x" in exercises.Question(prompt="?", options={"a": "x"}, correct="a").text()
+        ex_questions.Question(prompt="?", options={"a": "x"}, correct="a", hints={"c": "no"})
+    assert "(a) x" in ex_questions.Question(prompt="?", options={"a": "x"}, correct="a").text()
 
 
 def test_every_question_has_hints_for_every_option():

@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from bbal_tutorial.experiments import labels_to_reach_summary, load_experiment, results_dir
-from bbal_tutorial.presets import EXPERIMENTS, experiment_config, result_name
+from bbal_tutorial.presets import EXPERIMENTS, experiment_config, load_experiment, results_dir
+from bbal_tutorial.results import labels_to_reach_summary, result_name
 
 
 def _write_run(folder, tag, acquisition, b, seed, accuracies, finished=True):
@@ -74,7 +74,7 @@ def test_every_experiment_config_is_valid():
 
 
 def test_missing_runs_lists_absent_and_unfinished_runs(tmp_path):
-    from bbal_tutorial.experiments import describe_missing, missing_runs, reproduce_command
+    from bbal_tutorial.presets import describe_missing, missing_runs, reproduce_command
 
     _write_run(tmp_path, "repeated-mnist", "bald", 10, 0, [0.5, 0.9])
     _write_run(tmp_path, "repeated-mnist", "bald", 10, 1, [0.5], finished=False)
@@ -83,7 +83,7 @@ def test_missing_runs_lists_absent_and_unfinished_runs(tmp_path):
         "repeated-mnist-bald-b10-seed1.json (unfinished)",
         "repeated-mnist-bald-b10-seed2.json",
     ]
-    from bbal_tutorial.experiments import load_available
+    from bbal_tutorial.presets import load_available
 
     assert load_available("acquisition-size", directory=tmp_path) == []
     assert len(load_available("repeated-mnist", directory=tmp_path)) == 1
@@ -124,7 +124,7 @@ def _rounds(*batches, accuracies=None):
 
 
 def test_batch_diversity_counts_distinct_and_new_originals():
-    from bbal_tutorial.experiments import batch_diversity, diversity_summary
+    from bbal_tutorial.lessons.repeated_mnist import batch_diversity, diversity_summary
 
     results = {
         "config": {"acquisition": "bald", "batch_size": 4},
@@ -147,7 +147,7 @@ def test_group_copies_puts_copies_side_by_side_and_batch_images_follows():
     import torch
 
     from bbal_tutorial.data import ActiveLearningData
-    from bbal_tutorial.experiments import batch_images, group_copies
+    from bbal_tutorial.lessons.repeated_mnist import batch_images, group_copies
     from bbal_tutorial.loop import ExperimentData
 
     assert group_copies([10, 11, 12, 13, 14], [7, 8, 7, 9, 8]) == [0, 2, 1, 4, 3]
@@ -186,7 +186,7 @@ def test_group_copies_puts_copies_side_by_side_and_batch_images_follows():
 
 
 def test_rounds_and_method_summary_and_table():
-    from bbal_tutorial.experiments import format_table, method_summary, rounds_to_reach
+    from bbal_tutorial.results import format_table, method_summary, rounds_to_reach
 
     def run(acquisition, b, seed, accuracies):
         batches = [[seed * 100 + i * b + j for j in range(b)] for i in range(len(accuracies) - 1)]
@@ -223,8 +223,9 @@ def test_rounds_and_method_summary_and_table():
 def test_run_data_rebuilds_the_pool_a_run_acquired_from(tmp_path):
     import torch
 
-    from bbal_tutorial.experiments import display_images, run_data
+    from bbal_tutorial.lessons.repeated_mnist import display_images
     from bbal_tutorial.loop import run_experiment
+    from bbal_tutorial.presets import run_data
 
     torch.set_num_threads(1)
     config = experiment_config("repeated-mnist", "bald", 5, 0)
@@ -245,7 +246,7 @@ def test_run_data_rebuilds_the_pool_a_run_acquired_from(tmp_path):
     images = display_images(data, acquired)
     assert images.shape == (5, 28, 28) and 0 <= images.min() and images.max() <= 1
 
-    from bbal_tutorial.experiments import distinct_labelled
+    from bbal_tutorial.lessons.repeated_mnist import distinct_labelled
 
     (curve,) = distinct_labelled([results])
     originals = data.original_index_N[results["initial_indices"]].tolist()
@@ -263,7 +264,7 @@ def test_run_data_rebuilds_the_pool_a_run_acquired_from(tmp_path):
 def test_ceiling_summary_counts_picks_to_the_log_k_ceiling():
     import math
 
-    from bbal_tutorial.experiments import ceiling_summary
+    from bbal_tutorial.lessons.acquisition_size import ceiling_summary
 
     ceiling = math.log(10)
     run = {
@@ -284,7 +285,7 @@ def test_ceiling_summary_counts_picks_to_the_log_k_ceiling():
 def test_label_entropy_by_round_counts_acquired_labels_only():
     import math
 
-    from bbal_tutorial.experiments import label_entropy_by_round
+    from bbal_tutorial.lessons.class_diversity import label_entropy_by_round
 
     run = {
         "initial_indices": [1, 2, 3],  # the initial labels are not part of the measure
@@ -308,7 +309,7 @@ def test_label_entropy_against_a_direct_sum_and_its_bounds():
 
     import torch
 
-    from bbal_tutorial.experiments import label_entropy
+    from bbal_tutorial.lessons.class_diversity import label_entropy
 
     labels = [0, 0, 0, 1, 2, 2, 4]
     direct = -sum(p * math.log(p) for p in (3 / 7, 1 / 7, 2 / 7, 1 / 7))
@@ -322,7 +323,7 @@ def test_label_entropy_against_a_direct_sum_and_its_bounds():
 
 
 def test_label_entropy_refuses_bad_input():
-    from bbal_tutorial.experiments import label_entropy
+    from bbal_tutorial.lessons.class_diversity import label_entropy
 
     with pytest.raises(ValueError, match="empty"):
         label_entropy([], 10)
@@ -333,7 +334,7 @@ def test_label_entropy_refuses_bad_input():
 
 
 def test_num_classes_per_dataset():
-    from bbal_tutorial.experiments import num_classes
+    from bbal_tutorial.lessons.class_diversity import num_classes
 
     assert [num_classes(d) for d in ("mnist", "repeated-mnist", "emnist")] == [10, 10, 47]
     with pytest.raises(ValueError, match="unknown dataset"):
@@ -341,8 +342,8 @@ def test_num_classes_per_dataset():
 
 
 def test_estimate_run_seconds_adds_up_the_work_of_every_round():
-    from bbal_tutorial.experiments import estimate_run_seconds
-    from bbal_tutorial.loop import ExperimentConfig
+    from bbal_tutorial.config import ExperimentConfig
+    from bbal_tutorial.lessons.class_diversity import estimate_run_seconds
 
     # EMNIST-like: no initial labels, 2 acquisitions of b = 5 -> rounds with 0, 5, 10 labels
     config = ExperimentConfig(
@@ -374,7 +375,7 @@ def test_estimate_run_seconds_adds_up_the_work_of_every_round():
 
 
 def test_measure_costs_times_the_model_and_the_acquisition_on_random_inputs():
-    from bbal_tutorial.experiments import estimate_run_seconds, measure_costs
+    from bbal_tutorial.lessons.class_diversity import estimate_run_seconds, measure_costs
     from bbal_tutorial.presets import experiment_config
 
     config = experiment_config("emnist", "batchbald", 5, 0)
@@ -408,7 +409,7 @@ def test_measure_costs_times_the_model_and_the_acquisition_on_random_inputs():
 def test_label_diversity_summary_by_hand():
     import math
 
-    from bbal_tutorial.experiments import label_diversity_summary
+    from bbal_tutorial.lessons.class_diversity import label_diversity_summary
 
     def run(acquisition, seed, labels):
         return {

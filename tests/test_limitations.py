@@ -5,8 +5,8 @@ import math
 import pytest
 import torch
 
-from bbal_tutorial.demos import batch_mutual_information
-from bbal_tutorial.limitations import (
+from bbal_tutorial.information import batch_mutual_information
+from bbal_tutorial.lessons.limitations import (
     batch_information_by_k,
     class_shares,
     confident_pseudo_labels,
@@ -183,7 +183,7 @@ def test_batch_information_by_k_refuses_bad_input():
 
 def test_train_and_test_learns_and_is_deterministic():
     from bbal_tutorial.data import load_dataset, make_splits
-    from bbal_tutorial.limitations import train_and_test
+    from bbal_tutorial.lessons.limitations import train_and_test
 
     data = load_dataset("mnist", source="sample")
     split = make_splits(data.train_y_N, num_classes=10, initial_per_class=2, validation_size=0)
@@ -199,7 +199,7 @@ def test_train_and_test_learns_and_is_deterministic():
 
 def test_pseudo_label_round_retrains_with_the_models_own_confident_labels():
     from bbal_tutorial.data import load_dataset, make_splits
-    from bbal_tutorial.limitations import pseudo_label_round
+    from bbal_tutorial.lessons.limitations import pseudo_label_round
 
     data = load_dataset("mnist", source="sample")
     split = make_splits(data.train_y_N, num_classes=10, initial_per_class=2, validation_size=0)

@@ -3,15 +3,11 @@ import json
 import pytest
 import torch
 
-import bbal_tutorial.loop as loop
+from bbal_tutorial import acquisition, loop, models
+from bbal_tutorial.config import ExperimentConfig
 from bbal_tutorial.data import ActiveLearningData
-from bbal_tutorial.loop import (
-    ExperimentConfig,
-    ExperimentData,
-    labels_to_reach,
-    load_results,
-    run_experiment,
-)
+from bbal_tutorial.loop import ExperimentData, run_experiment
+from bbal_tutorial.results import labels_to_reach, load_results
 
 # Fields that legitimately differ between two identical runs.
 VOLATILE = {"train_seconds", "eval_seconds", "predict_seconds", "select_seconds"}
@@ -138,7 +134,7 @@ def test_resume_after_interruption_between_rounds(tmp_path):
 def test_resume_after_interruption_inside_a_round(tmp_path, monkeypatch):
     reference = run_experiment(tiny_config(), experiment=tiny_experiment(), progress=False)
     out = tmp_path / "run.json"
-    real_acquire = loop.acquire
+    real_acquire = acquisition.acquire
     calls = []
 
     def acquire_then_crash(*args, **kwargs):
@@ -184,7 +180,7 @@ def test_resume_refuses_other_settings(tmp_path):
 @pytest.mark.parametrize("method", ["random", "bald", "max-entropy", "softmax-bald"])
 def test_every_acquisition_plugs_in_by_name(method, monkeypatch):
     pool_passes = []
-    real_predict = loop.predict_log_probs
+    real_predict = models.predict_log_probs
 
     def counting_predict(*args, desc="", **kwargs):
         pool_passes.append(desc == "scoring pool")
@@ -241,7 +237,7 @@ def test_a_finished_run_can_be_extended_to_a_larger_label_budget(tmp_path):
 def test_write_json_atomic_leaves_no_temporary_files_and_normal_permissions(tmp_path):
     import os
 
-    from bbal_tutorial.loop import write_json_atomic
+    from bbal_tutorial.results import write_json_atomic
 
     path = tmp_path / "sub" / "r.json"
     write_json_atomic(path, {"a": 1})

@@ -5,7 +5,7 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from bbal_tutorial.plots import (  # noqa: E402
+from bbal_tutorial.plotting import (
     curve_statistics,
     figure_caption,
     group_runs,
@@ -94,9 +94,11 @@ import math  # noqa: E402
 
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 
-from bbal_tutorial import examples, plots  # noqa: E402
 from bbal_tutorial import information as info  # noqa: E402
+from bbal_tutorial import plotting  # noqa: E402
+from bbal_tutorial.lessons import diagrams, dropout, duplicates  # noqa: E402
 
 
 def polygon_area(patch):
@@ -115,14 +117,14 @@ def all_text(ax_or_fig):
 
 
 def test_info_math_uses_the_blog_notation():
-    assert plots.info_math("I[y1;w|y2]") == r"$\mathbb{I}(y_1;\boldsymbol{\omega}|y_2)$"
-    assert plots.info_math("H[y]") == r"$\mathbb{H}(y)$"
+    assert diagrams.info_math("I[y1;w|y2]") == r"$\mathbb{I}(y_1;\boldsymbol{\omega}|y_2)$"
+    assert diagrams.info_math("H[y]") == r"$\mathbb{H}(y)$"
 
 
 def test_bald_venn_areas_are_the_information_quantities():
-    log_probs_K_C = examples.sample_predictions_log_probs(4, 3, disagreement=0.5, confidence=0.9)
+    log_probs_K_C = diagrams.sample_predictions_log_probs(4, 3, disagreement=0.5, confidence=0.9)
     regions = info.two_variable_regions(log_probs_K_C)
-    ax = plots.plot_bald_venn(log_probs_K_C)
+    ax = diagrams.plot_bald_venn(log_probs_K_C)
     # matplotlib-venn adds the regions in the order y only, w only, overlap; drawn in nats
     areas = [polygon_area(p) for p in ax.patches]
     expected = [regions["H[y|w]"], regions["H[w|y]"], regions["I[y;w]"]]
@@ -134,9 +136,9 @@ def test_bald_venn_areas_are_the_information_quantities():
 
 
 def test_bald_venn_without_disagreement_has_no_overlap():
-    log_probs_K_C = examples.sample_predictions_log_probs(4, 3, disagreement=0.0, confidence=0.9)
+    log_probs_K_C = diagrams.sample_predictions_log_probs(4, 3, disagreement=0.0, confidence=0.9)
     regions = info.two_variable_regions(log_probs_K_C)
-    ax = plots.plot_bald_venn(log_probs_K_C)
+    ax = diagrams.plot_bald_venn(log_probs_K_C)
     areas = sorted(polygon_area(p) for p in ax.patches)  # two disjoint circles
     np.testing.assert_allclose(areas, sorted([regions["H[y]"], math.log(4)]), rtol=2e-3)
     assert ax.get_title().endswith("0.00 = 0.39 $-$ 0.39")
@@ -144,8 +146,8 @@ def test_bald_venn_without_disagreement_has_no_overlap():
 
 
 def test_sample_prediction_bars_are_the_probabilities_and_their_mean():
-    log_probs_K_C = examples.sample_predictions_log_probs(3, 4, disagreement=1.0, confidence=0.7)
-    axes = plots.plot_sample_predictions(log_probs_K_C)
+    log_probs_K_C = diagrams.sample_predictions_log_probs(3, 4, disagreement=1.0, confidence=0.7)
+    axes = diagrams.plot_sample_predictions(log_probs_K_C)
     probs_K_C = log_probs_K_C.exp().numpy()
     assert len(axes) == 4
     for k, ax in enumerate(axes[:3]):
@@ -157,20 +159,20 @@ def test_sample_prediction_bars_are_the_probabilities_and_their_mean():
 
 def test_three_variable_labels_carry_signed_values_and_mark_negative_regions():
     regions = info.three_variable_regions_from_joint(
-        examples.parity_joint(), names=("y1", "y2", "w")
+        diagrams.parity_joint(), names=("y1", "y2", "w")
     )
-    ax = plots.plot_three_variable_diagram(regions)
+    ax = diagrams.plot_three_variable_diagram(regions)
     labels = {t.get_text().split("\n")[0]: t for t in ax.texts if "\n" in t.get_text()}
-    centre = labels[plots.info_math("I[y1;y2;w]")]
+    centre = labels[diagrams.info_math("I[y1;y2;w]")]
     assert centre.get_text().endswith("-0.69")
-    assert centre.get_color() == plots.INFO_COLOURS["negative"]
-    assert labels[plots.info_math("I[y1;w|y2]")].get_text().endswith("+0.69")
+    assert centre.get_color() == diagrams.INFO_COLOURS["negative"]
+    assert labels[diagrams.info_math("I[y1;w|y2]")].get_text().endswith("+0.69")
     assert len(labels) == 7
     assert any(p.get_hatch() == "//" for p in ax.patches)  # only the negative centre
     assert sum(p.get_hatch() is not None for p in ax.patches) == 1
     assert "not to scale" in all_text(ax)
     with pytest.raises(ValueError, match="lacks"):
-        plots.plot_three_variable_diagram({"I[y1;y2;w]": 0.1})
+        diagrams.plot_three_variable_diagram({"I[y1;y2;w]": 0.1})
     plt.close("all")
 
 
@@ -179,14 +181,14 @@ def test_two_point_figure_highlights_the_double_counted_centre(monkeypatch):
         raise AssertionError("plot functions must not call plt.show()")
 
     monkeypatch.setattr(plt, "show", no_show)
-    log_probs_2_K_C = examples.two_points_log_probs(1)
-    result = examples.batch_information(log_probs_2_K_C)
-    fig = plots.plot_two_point_venns(log_probs_2_K_C)
-    assert isinstance(fig, plots.Figure)
+    log_probs_2_K_C = diagrams.two_points_log_probs(1)
+    result = diagrams.batch_information(log_probs_2_K_C)
+    fig = diagrams.plot_two_point_venns(log_probs_2_K_C)
+    assert isinstance(fig, Figure)
     bald_ax, batchbald_ax, bars_ax = fig.axes[1:4]
     assert bald_ax.get_title().endswith(f"= {result['BALD sum']:.2f}")
     assert batchbald_ax.get_title().endswith(f"= {result['I[y1,y2;w]']:.2f}")
-    centre = plots.info_math("I[y1;y2;w]")
+    centre = diagrams.info_math("I[y1;y2;w]")
     assert f"{centre}\n+{result['double-counted']:.2f}  (×2)" in all_text(bald_ax)
     assert "×2" not in all_text(batchbald_ax)
     heights = [p.get_height() for p in bars_ax.patches]
@@ -198,7 +200,7 @@ def test_two_point_figure_highlights_the_double_counted_centre(monkeypatch):
 
 
 def test_two_point_figure_for_independent_points_has_no_gap():
-    fig = plots.plot_two_point_venns(examples.two_points_log_probs(2))
+    fig = diagrams.plot_two_point_venns(diagrams.two_points_log_probs(2))
     bars_ax = fig.axes[3]
     assert bars_ax.get_title() == "double-counted: 0.00 nats"
     assert len(bars_ax.patches) == 3  # no hatched part
@@ -206,11 +208,11 @@ def test_two_point_figure_for_independent_points_has_no_gap():
 
 
 def test_two_point_predictions_show_each_samples_label():
-    ax = plots.plot_two_point_predictions(examples.two_points_log_probs(2, confidence=0.9))
+    ax = diagrams.plot_two_point_predictions(diagrams.two_points_log_probs(2, confidence=0.9))
     cells = [t.get_text() for t in ax.texts]
     assert cells[:8] == ["1\n0.90"] * 4 + ["0\n0.90"] * 4  # x1: the first half votes 1
     assert cells[8:10] == ["0\n0.90"] * 2  # x2: the split rotated by 2
-    assert torch.is_tensor(examples.two_points_log_probs(2))
+    assert torch.is_tensor(diagrams.two_points_log_probs(2))
     plt.close("all")
 
 
@@ -218,7 +220,6 @@ def test_two_point_predictions_show_each_samples_label():
 # BALD against BatchBALD, consistent MC dropout (notebooks 02 and 03)
 # (math, plt, torch and plots are imported above, with the notebook-01 tests)
 
-from bbal_tutorial import demos  # noqa: E402
 from bbal_tutorial.acquisition import CandidateBatch  # noqa: E402
 
 
@@ -232,7 +233,7 @@ def image_axes(fig):
 
 def test_image_grid_draws_each_image_with_its_title_and_frame():
     images = torch.rand(5, 28, 28)
-    fig = plots.plot_image_grid(
+    fig = plotting.plot_image_grid(
         images, titles=list("abcde"), frame_colours=[None, "red", None, None, None], ncols=3
     )
     axes = image_axes(fig)
@@ -241,14 +242,14 @@ def test_image_grid_draws_each_image_with_its_title_and_frame():
     assert [ax.get_title() for ax in axes] == list("abcde")
     assert axes[1].spines["top"].get_visible() and not axes[0].spines["top"].get_visible()
     with pytest.raises(ValueError):
-        plots.plot_image_grid(torch.rand(0, 28, 28))
+        plotting.plot_image_grid(torch.rand(0, 28, 28))
     plt.close("all")
 
 
 def test_batch_picks_marks_repeats_of_an_original():
     images = torch.rand(6, 28, 28)
     original_N = torch.tensor([0, 1, 2, 0, 1, 2])
-    fig = plots.plot_batch_picks(
+    fig = duplicates.plot_batch_picks(
         images,
         {"bald": [0, 3, 1, 4], "batchbald": [0, 1, 2]},
         original_N,
@@ -258,7 +259,7 @@ def test_batch_picks_marks_repeats_of_an_original():
     assert [ax.get_title() for ax in rows[0]] == ["img 0", "img 0 again", "img 1", "img 1 again"]
     assert "2 repeats" in rows[0][0].get_ylabel() and "0 repeats" in rows[1][0].get_ylabel()
     assert rows[0][1].spines["left"].get_edgecolor()[:3] == matplotlib.colors.to_rgb(
-        plots.REPEAT_COLOUR
+        duplicates.REPEAT_COLOUR
     )
     assert not rows[1][3].images  # BatchBALD's row is one shorter: its last cell is blank
     assert rows[1][2].get_xlabel() == "2.00"
@@ -268,8 +269,8 @@ def test_batch_picks_marks_repeats_of_an_original():
 def test_greedy_vs_exhaustive_draws_every_subset_and_the_guarantee():
     generator = torch.Generator().manual_seed(0)
     log_probs = torch.log_softmax(2 * torch.randn(6, 5, 3, generator=generator), -1).double()
-    comparisons = demos.compare_greedy_to_exhaustive(log_probs, [1, 2, 3])
-    ax = plots.plot_greedy_vs_exhaustive(comparisons)
+    comparisons = duplicates.compare_greedy_to_exhaustive(log_probs, [1, 2, 3])
+    ax = duplicates.plot_greedy_vs_exhaustive(comparisons)
     grey = [c for c in ax.collections if c.get_label() in ("every subset", "_child0")]
     sizes = sorted(len(c.get_offsets()) for c in ax.collections)
     assert {6, 15, 20} <= set(sizes) and grey  # C(6,1), C(6,2), C(6,3) subsets
@@ -283,7 +284,7 @@ def test_greedy_vs_exhaustive_draws_every_subset_and_the_guarantee():
 
 def test_estimator_spread_shows_the_exact_value_and_the_std():
     estimates = torch.tensor([[1.0, 3.0, 2.0, 2.0], [1.9, 2.1, 2.0, 2.0]])
-    left, right = plots.plot_estimator_spread([10, 1000], estimates, exact=2.0)
+    left, right = duplicates.plot_estimator_spread([10, 1000], estimates, exact=2.0)
     assert left.get_lines()[0].get_ydata()[0] == 2.0
     np.testing.assert_allclose(right.get_lines()[0].get_ydata(), estimates.std(1, unbiased=False))
     assert "exact: 2.000" in texts_of(left)
@@ -296,7 +297,7 @@ def test_cumulative_scores_draw_the_log_k_ceilings_and_mark_repeats():
         3: CandidateBatch([0, 1, 3], [0.5, 0.9, 1.0]),
         10: CandidateBatch([0, 1, 2], [0.6, 1.2, 1.7]),
     }
-    ax = plots.plot_cumulative_scores(batches, original_N)
+    ax = duplicates.plot_cumulative_scores(batches, original_N)
     ceilings = sorted(
         line.get_ydata()[0] for line in ax.get_lines() if line.get_linestyle() == "--"
     )
@@ -312,7 +313,7 @@ def test_pair_scores_bars_are_in_millinats():
         "copy": {"BALD sum": 0.0086, "I[y1,y2;w]": 0.0085},
         "other": {"BALD sum": 0.0071, "I[y1,y2;w]": 0.0070},
     }
-    ax = plots.plot_pair_scores(pair_info)
+    ax = duplicates.plot_pair_scores(pair_info)
     heights = [p.get_height() for p in ax.patches]
     np.testing.assert_allclose(sorted(heights), [7.0, 7.1, 8.5, 8.6])
     assert "8.50" in texts_of(ax)
@@ -332,7 +333,7 @@ def test_duplicate_surprise_plots_the_ratio_and_the_double_counted_share():
             "overlap": torch.tensor([0.0, 0.0]),
         },
     }
-    left, right = plots.plot_duplicate_surprise(
+    left, right = duplicates.plot_duplicate_surprise(
         [0.01, 1.0], scores, copy_pair="copy", other_pair="other"
     )
     np.testing.assert_allclose(left.get_lines()[0].get_ydata(), [2.0, 5 / 6])
@@ -346,15 +347,15 @@ def test_score_spread_draws_a_line_per_repetition_and_stars_the_winners():
         "independent": torch.tensor([[1.0, 2.0, 0.0], [1.0, 0.0, 3.0]]),
     }
     flagged = torch.tensor([False, False, True])
-    left, right = plots.plot_score_spread(scores, [1, 0, 2], flagged_N=flagged)
+    left, right = dropout.plot_score_spread(scores, [1, 0, 2], flagged_N=flagged)
     assert len(left.get_lines()) == 2 and len(right.get_lines()) == 2
     np.testing.assert_allclose(left.get_lines()[0].get_ydata(), [2.0, 1.0, 0.0])  # in order
     assert "1 different winners" in left.get_title()
     assert "2 different winners" in right.get_title()
     winner_colours = [c.get_facecolor()[0][:3] for c in right.collections]
-    assert matplotlib.colors.to_rgb(plots.REPEAT_COLOUR) in [tuple(c) for c in winner_colours]
+    assert matplotlib.colors.to_rgb(duplicates.REPEAT_COLOUR) in [tuple(c) for c in winner_colours]
     ticks = right.get_xticklabels()
-    assert ticks[2].get_text() == "2" and ticks[2].get_color() == plots.REPEAT_COLOUR
+    assert ticks[2].get_text() == "2" and ticks[2].get_color() == duplicates.REPEAT_COLOUR
     plt.close("all")
 
 
@@ -362,7 +363,7 @@ def test_prediction_scatter_titles_carry_the_correlation():
     p = torch.tensor([0.9, 0.2, 0.6, 0.4], dtype=torch.float64)
     a = torch.stack([1 - p, p], -1).log()
     b = torch.stack([p, 1 - p], -1).log()
-    axes = plots.plot_prediction_scatter(
+    axes = dropout.plot_prediction_scatter(
         {"same": torch.stack([a, a]), "flipped": torch.stack([a, b])}, label=1
     )
     assert axes[0].get_title() == "same: correlation 1.00"
@@ -376,7 +377,7 @@ def test_prediction_scatter_titles_carry_the_correlation():
 
 
 def test_live_run_is_drawn_over_the_cached_median():
-    from bbal_tutorial.plots import plot_live_run
+    from bbal_tutorial.plotting import plot_live_run
 
     cached = [fake_run("random", s, acc) for s, acc in enumerate([[0.5, 0.6], [0.7, 0.8]])]
     live = fake_run("batchbald", 0, [0.4, 0.55, 0.7])
@@ -388,7 +389,7 @@ def test_live_run_is_drawn_over_the_cached_median():
 
 
 def test_batch_diversity_plots_the_median_distinct_originals_per_batch():
-    from bbal_tutorial.plots import plot_batch_diversity
+    from bbal_tutorial.lessons.repeated_mnist import plot_batch_diversity
 
     runs = []
     for seed, originals in enumerate([[1, 1, 2], [3, 3, 3], [4, 5, 5]]):
@@ -402,7 +403,7 @@ def test_batch_diversity_plots_the_median_distinct_originals_per_batch():
 
 
 def test_acquisition_size_figure_draws_medians_and_marks_never():
-    from bbal_tutorial.plots import plot_acquisition_size
+    from bbal_tutorial.lessons.acquisition_size import plot_acquisition_size
 
     def row(acquisition, b, labels, rounds):
         finite = sorted(x for x in labels if x is not None)
@@ -434,7 +435,7 @@ def test_acquisition_size_figure_draws_medians_and_marks_never():
 
 
 def test_recorded_batch_scores_are_drawn_under_the_log_k_ceiling():
-    from bbal_tutorial.plots import plot_recorded_batch_scores
+    from bbal_tutorial.lessons.acquisition_size import plot_recorded_batch_scores
 
     run = fake_run("batchbald", 0, [0.5, 0.6], b=3)
     run["rounds"][0]["scores"] = [0.9, 1.6, 2.0]
@@ -448,7 +449,7 @@ def test_recorded_batch_scores_are_drawn_under_the_log_k_ceiling():
 
 
 def test_coldness_sweep_figure():
-    from bbal_tutorial.plots import plot_coldness_sweep
+    from bbal_tutorial.lessons.acquisition_size import plot_coldness_sweep
 
     sweep = {
         "coldness": [0, 1, 10],
@@ -465,7 +466,7 @@ def test_coldness_sweep_figure():
 
 
 def test_accuracy_against_distinct_images_draws_one_line_per_run():
-    from bbal_tutorial.plots import plot_accuracy_vs_distinct
+    from bbal_tutorial.lessons.repeated_mnist import plot_accuracy_vs_distinct
 
     runs = [fake_run("bald", 0, [0.5, 0.6]), fake_run("bald", 1, [0.4, 0.7])]
     ax = plot_accuracy_vs_distinct(runs, [[20, 24], [20, 27]])
@@ -478,7 +479,7 @@ def test_accuracy_against_distinct_images_draws_one_line_per_run():
 def test_label_entropy_figure_shows_the_median_curve_and_the_log_c_ceiling():
     import math
 
-    from bbal_tutorial.plots import plot_label_entropy
+    from bbal_tutorial.lessons.class_diversity import plot_label_entropy
 
     # one label per round: rounds of b = 1
     runs = [
@@ -502,7 +503,7 @@ def test_label_entropy_figure_shows_the_median_curve_and_the_log_c_ceiling():
 
 
 def test_class_shares_figure_draws_pool_and_methods_per_class():
-    from bbal_tutorial.plots import plot_class_shares
+    from bbal_tutorial.lessons.limitations import plot_class_shares
 
     pool = np.array([0.5, 0.3, 0.2])
     ax = plot_class_shares(
@@ -517,7 +518,7 @@ def test_class_shares_figure_draws_pool_and_methods_per_class():
 def test_information_by_k_figure_marks_the_mean_and_the_log_k_ceiling():
     import math
 
-    from bbal_tutorial.plots import plot_information_by_k
+    from bbal_tutorial.lessons.limitations import plot_information_by_k
 
     values = np.array([[0.5, 0.7], [1.0, 1.4], [2.0, 2.0]])
     ax = plot_information_by_k([2, 5, 20], values)

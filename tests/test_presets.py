@@ -1,6 +1,6 @@
 import pytest
 
-from bbal_tutorial.loop import ExperimentConfig
+from bbal_tutorial.config import ExperimentConfig
 from bbal_tutorial.presets import PRESETS, WHY, make_config, preset_settings
 
 

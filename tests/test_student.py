@@ -10,7 +10,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-import bbal_tutorial.cli as cli
+from bbal_tutorial import cli as cli
 from bbal_tutorial.student import (
     CODE_STUB,
     TEXT_STUB,

@@ -12,8 +12,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
-from bbal_tutorial import examples, widgets  # noqa: E402
-from bbal_tutorial import information as info  # noqa: E402
+from bbal_tutorial import information as info
+from bbal_tutorial import presets, widgets
+from bbal_tutorial.lessons import acquisition_size, diagrams, dropout, duplicates
 
 
 @pytest.fixture(autouse=True)
@@ -32,12 +33,12 @@ def figure_text(fig):
 
 
 def bald_of(**settings):
-    log_probs_K_C = examples.sample_predictions_log_probs(**settings)
+    log_probs_K_C = diagrams.sample_predictions_log_probs(**settings)
     return info.two_variable_regions(log_probs_K_C)
 
 
 def test_bald_venn_panel_draws_once_and_redraws_when_a_slider_moves():
-    panel = widgets.bald_venn_panel()
+    panel = diagrams.bald_venn_panel()
     assert all(not c.continuous_update for c in panel.controls.values())
     first = plt.gcf()
     regions = bald_of(num_samples=4, num_classes=3, disagreement=0.5, confidence=0.9)
@@ -53,7 +54,7 @@ def test_bald_venn_panel_draws_once_and_redraws_when_a_slider_moves():
 
 
 def test_bald_venn_panel_follows_the_number_of_samples():
-    panel = widgets.bald_venn_panel()
+    panel = diagrams.bald_venn_panel()
     panel.controls["num_samples"].value = 6
     text = figure_text(plt.gcf())
     assert "K = 6 samples" in text
@@ -62,14 +63,14 @@ def test_bald_venn_panel_follows_the_number_of_samples():
 
 
 def test_bald_venn_panel_redraw_returns_the_figure():
-    panel = widgets.bald_venn_panel(disagreement=0.0)
+    panel = diagrams.bald_venn_panel(disagreement=0.0)
     fig = panel.redraw()
     assert isinstance(fig, matplotlib.figure.Figure)
     assert "0.00 = 0.39 $-$ 0.39" in figure_text(fig)
 
 
 def test_two_point_panel_shows_the_gap_appear_and_disappear():
-    panel = widgets.two_point_panel()
+    panel = diagrams.two_point_panel()
     shift = panel.controls["shift"]
     assert (shift.min, shift.max, shift.continuous_update) == (0, 4, False)
     gaps = {}
@@ -78,7 +79,7 @@ def test_two_point_panel_shows_the_gap_appear_and_disappear():
         title = plt.gcf().axes[3].get_title()
         gaps[value] = float(title.split(": ")[1].split()[0])
     expected = {
-        s: examples.batch_information(examples.two_points_log_probs(s))["double-counted"]
+        s: diagrams.batch_information(diagrams.two_points_log_probs(s))["double-counted"]
         for s in gaps
     }
     assert gaps == pytest.approx(expected, abs=5e-3)
@@ -89,8 +90,8 @@ def test_a_failing_panel_prints_the_traceback_instead_of_raising(monkeypatch, ca
     def broken(*_, **__):
         raise ValueError("broken example")
 
-    monkeypatch.setattr(examples, "sample_predictions_log_probs", broken)
-    panel = widgets.bald_venn_panel()  # the first draw fails, but building the panel does not
+    monkeypatch.setattr(diagrams, "sample_predictions_log_probs", broken)
+    panel = diagrams.bald_venn_panel()  # the first draw fails, but building the panel does not
     assert panel.redraw() is None
     assert "ValueError: broken example" in capsys.readouterr().err
 
@@ -102,8 +103,8 @@ import math  # noqa: E402
 
 import torch  # noqa: E402
 
-from bbal_tutorial import demos  # noqa: E402
 from bbal_tutorial.acquisition import get_bald_batch, get_batchbald_batch  # noqa: E402
+from bbal_tutorial.lessons import duplicate_pool  # noqa: E402
 
 
 def duplicate_pool_log_probs(num_originals=6, copies=3, K=20, C=4, seed=0):
@@ -128,7 +129,9 @@ def image_rows(fig):
 def test_batch_picks_panel_slices_both_batches_when_the_slider_moves():
     log_probs, original_N = duplicate_pool_log_probs()
     images = torch.rand(len(original_N), 28, 28)
-    panel = widgets.batch_picks_panel(log_probs, images, original_N, max_batch_size=6, batch_size=2)
+    panel = duplicates.batch_picks_panel(
+        log_probs, images, original_N, max_batch_size=6, batch_size=2
+    )
     slider = panel.controls["batch_size"]
     assert (slider.min, slider.max, slider.continuous_update) == (1, 6, False)
     assert [len(row) for row in image_rows(plt.gcf())] == [2, 2]
@@ -139,13 +142,17 @@ def test_batch_picks_panel_slices_both_batches_when_the_slider_moves():
     batchbald = get_batchbald_batch(log_probs, 5, seed=0)
     assert panel.batches["batchbald"].indices[:5] == batchbald.indices  # prefix-stable greedy
     assert bald_row[0] == f"img {int(original_N[bald.indices[0]])}"
-    assert sum("again" in t for t in bald_row) == demos.count_repeats(bald.indices, original_N) > 0
+    assert (
+        sum("again" in t for t in bald_row)
+        == duplicate_pool.count_repeats(bald.indices, original_N)
+        > 0
+    )
     assert not any("again" in t for t in batchbald_row)
 
 
 def test_log_k_ceiling_panel_draws_a_ceiling_per_k_on_click(capsys):
     log_probs, original_N = duplicate_pool_log_probs(K=12)
-    panel = widgets.log_k_ceiling_panel(
+    panel = duplicates.log_k_ceiling_panel(
         log_probs, original_N, k_values=(2, 12), batch_size=4, num_samples=200
     )
     ceilings = sorted(
@@ -175,7 +182,7 @@ def test_score_spread_panel_rescores_with_the_first_k_samples(capsys):
         "independent": torch.log_softmax(logits.flip(0), -1),
     }
     flagged = torch.tensor([False, False, True, False, False])
-    panel = widgets.score_spread_panel(log_probs_by_mode, [0], [1, 2, 3, 4], flagged)
+    panel = dropout.score_spread_panel(log_probs_by_mode, [0], [1, 2, 3, 4], flagged)
     k = panel.controls["k"]
     assert (k.min, k.max, k.value, k.continuous_update) == (2, 8, 8, False)
     fig = plt.gcf()
@@ -186,7 +193,7 @@ def test_score_spread_panel_rescores_with_the_first_k_samples(capsys):
     k.value = 3
     fig = plt.gcf()
     assert "K = 3" in fig.axes[2].get_ylabel()
-    scores = demos.repeated_candidate_scores(log_probs_by_mode["consistent"][:, :, :3], [0])
+    scores = dropout.repeated_candidate_scores(log_probs_by_mode["consistent"][:, :, :3], [0])
     order = [int(t.get_text()) for t in fig.axes[2].get_xticklabels()]
     line = fig.axes[2].get_lines()[0].get_ydata()
     assert list(line) == pytest.approx(scores["batchbald"][0, order].tolist())
@@ -224,7 +231,7 @@ def test_live_run_config_maps_each_control_onto_the_experiment_config():
         max_labels=90,
         seed=3,
     )
-    config = widgets.live_run_config(values, overrides={"max_epochs": 2, "batch_size": 40})
+    config = presets.live_run_config(values, overrides={"max_epochs": 2, "batch_size": 40})
     assert config.dataset == "repeated-mnist"
     for name, value in values.items():
         assert getattr(config, name) == value, name  # a control wins over an override
@@ -232,21 +239,21 @@ def test_live_run_config_maps_each_control_onto_the_experiment_config():
     assert config.max_epochs == 2  # an override without a control stays
     assert config.samples_per_epoch == 1024  # the rest comes from the teaching preset
 
-    mnist = widgets.live_run_config(values, dataset="mnist")
+    mnist = presets.live_run_config(values, dataset="mnist")
     assert (mnist.dataset, mnist.num_repeats, mnist.noise_std) == ("mnist", 3, 0.1)  # defaults
     with pytest.raises(ValueError, match="unknown live-run control"):
-        widgets.live_run_config({"epochs": 3})
+        presets.live_run_config({"epochs": 3})
 
 
 def test_live_run_rounds_counts_like_the_loop():
-    config = widgets.live_run_config(dict(batch_size=10, max_labels=55))
+    config = presets.live_run_config(dict(batch_size=10, max_labels=55))
     assert widgets.live_run_rounds(config, 20, 1000) == 1 + 4  # 20 -> 30 -> 40 -> 50 -> 55
     assert widgets.live_run_rounds(config, 20, 12) == 1 + 2  # the pool runs out first
 
 
 def test_live_run_panel_builds_and_moving_a_control_runs_nothing():
     panel = widgets.live_run_panel(defaults=TINY_CONTROLS, overrides=TINY_OVERRIDES)
-    assert list(panel.controls) == list(widgets.LIVE_RUN_CONTROLS)
+    assert list(panel.controls) == list(presets.LIVE_RUN_CONTROLS)
     assert panel.controls["acquisition"].value == "batchbald"  # the default method
     assert panel.controls["max_labels"].value == 30  # from the defaults
     sliders = [c for c in panel.controls.values() if hasattr(c, "continuous_update")]
@@ -266,15 +273,15 @@ def test_live_run_panel_builds_and_moving_a_control_runs_nothing():
 
 
 def test_a_tiny_live_run_redraws_the_plot_after_every_round(monkeypatch, one_thread):
-    from bbal_tutorial import plots
+    from bbal_tutorial import plotting
 
-    drawn, original = [], plots.plot_live_run
+    drawn, original = [], plotting.plot_live_run
 
     def recording_plot(results, cached_runs=(), **kwargs):
         drawn.append(([r["n_labeled"] for r in results["rounds"]], len(cached_runs)))
         return original(results, cached_runs, **kwargs)
 
-    monkeypatch.setattr(plots, "plot_live_run", recording_plot)
+    monkeypatch.setattr(widgets, "plot_live_run", recording_plot)
     cached = [
         {
             "config": {"acquisition": "random", "batch_size": b, "seed": 0, "mc_samples": 10},
@@ -350,7 +357,7 @@ def test_batch_size_curves_panel_redraws_the_cached_curves_of_the_chosen_b(capsy
         _cached_run("batchbald", 10, 0, [0.5, 0.85]),
         _cached_run("random", 10, 0, [0.5, 0.55]),
     ]
-    panel = widgets.batch_size_curves_panel(runs, batch_size=5, target=0.8)
+    panel = acquisition_size.batch_size_curves_panel(runs, batch_size=5, target=0.8)
     slider = panel.controls["batch_size"]
     assert list(slider.options) == [1, 5, 10] and not slider.continuous_update
     labels = [t.get_text() for t in plt.gca().get_legend().get_texts()]
@@ -364,4 +371,4 @@ def test_batch_size_curves_panel_redraws_the_cached_curves_of_the_chosen_b(capsy
     out = capsys.readouterr().out
     assert "bald (b=10) reaches 80% at [None] labels (median never)" in out
     with pytest.raises(ValueError, match="no cached runs"):
-        widgets.batch_size_curves_panel([_cached_run("random", 10, 0, [0.5])])
+        acquisition_size.batch_size_curves_panel([_cached_run("random", 10, 0, [0.5])])

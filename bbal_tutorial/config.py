@@ -1,0 +1,91 @@
+"""The settings of one active-learning run, :class:`ExperimentConfig`, and everything derived from
+settings alone: how many rounds a run has (:func:`planned_rounds`), which settings decide the data
+(:data:`DATA_SETTINGS`), and the one adapter that turns values from the command line or a widget
+into a config (:func:`config_from_values`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from bbal_tutorial.acquisition import ACQUISITION_NAMES
+
+#: Settings that decide the data and splits (the panel reuses loaded data while they are equal).
+_DATA_SETTINGS = (
+    "dataset",
+    "data_source",
+    "num_repeats",
+    "noise_std",
+    "seed",
+    "max_train_images",
+    "max_test_size",
+    "initial_per_class",
+    "validation_size",
+)
+
+
+@dataclass
+class ExperimentConfig:
+    """Every setting of one active-learning run (saved verbatim in the results file)."""
+
+    dataset: str = "repeated-mnist"
+    acquisition: str = "batchbald"
+    batch_size: int = 10  # acquisition size b
+    mc_samples: int = 10  # K posterior samples for scoring the pool
+    test_mc_samples: int = 10  # K for the test-set evaluation
+    validation_mc_samples: int = 5  # K for early-stopping checks on the validation set
+    num_samples: int = 10_000  # BatchBALD: sampled label configurations once C^i exceeds it
+    coldness: float = 1.0  # stochastic acquisition (power/softmax/softrank-bald)
+    initial_per_class: int = 2
+    max_labels: int = 320  # stop once this many points are labelled (initial ones included)
+    validation_size: int = 1024
+    max_train_images: int | None = None  # use a random subset of the training images (originals)
+    max_test_size: int | None = None  # evaluate on a random subset of the test set
+    num_repeats: int = 3  # repeated-mnist only
+    noise_std: float = 0.1  # repeated-mnist only
+    model: str = "mnist-cnn"
+    max_epochs: int = 30
+    patience: int = 3
+    samples_per_epoch: int = 5056
+    train_batch_size: int = 64
+    learning_rate: float = 1e-3
+    data_source: str = "auto"  # "auto" | "full" | "sample" (see bbal_tutorial.data)
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.acquisition not in ACQUISITION_NAMES:
+            raise ValueError(
+                f"unknown acquisition function {self.acquisition!r}; "
+                f"choose one of {', '.join(ACQUISITION_NAMES)}"
+            )
+        positive = (
+            "batch_size mc_samples test_mc_samples validation_mc_samples num_samples max_epochs "
+            "patience samples_per_epoch train_batch_size"
+        ).split()
+        for name in positive:
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        for name in ("initial_per_class", "validation_size", "max_labels"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> ExperimentConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown setting(s) {unknown}; known settings: {sorted(known)}")
+        return cls(**values)
+
+
+def planned_rounds(config: ExperimentConfig, num_initial: int, pool_size: int) -> int:
+    """Rounds (trained models) of a run: one on the ``num_initial`` starting labels, then one per
+    acquired batch until ``max_labels`` is reached or the pool of ``pool_size`` runs out."""
+    budget = max(0, min(config.max_labels - num_initial, pool_size))
+    return 1 + math.ceil(budget / config.batch_size)

@@ -1,0 +1,358 @@
+"""Notebook 06, acquisition size: where the recorded scores hit the log K ceiling, stochastic batch
+acquisition between random and top-b BALD, and the figures and panel of accuracy against b.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.axes import Axes
+
+from bbal_tutorial.acquisition import acquire, get_bald_batch, get_batchbald_batch
+from bbal_tutorial.lessons.duplicate_pool import count_repeats
+from bbal_tutorial.plotting import (
+    METHOD_COLOURS,
+    METHOD_NAMES,
+    figure_caption,
+    plot_learning_curves,
+)
+from bbal_tutorial.results import Results, labels_to_reach_summary
+from bbal_tutorial.widgets import live_panel
+
+
+def plot_acquisition_size(
+    rows: Sequence[Mapping[str, Any]],
+    accuracy: float,
+    axes: Sequence[Axes] | None = None,
+    *,
+    methods: Sequence[str] = ("bald", "batchbald"),
+) -> list[Axes]:
+    """Labels (left) and retraining rounds (right) needed to reach ``accuracy`` against the
+    acquisition size b, one line per method through the medians over seeds, every seed a dot.
+
+    ``rows`` come from :func:`bbal_tutorial.experiments.method_summary`; a seed that never
+    reached the target is drawn as an open triangle above the axis' top. A row with
+    acquisition ``"bald"`` and b = 1 is drawn for every method (at b = 1, BatchBALD is BALD).
+    """
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(12, 4.2), layout="constrained")
+    left, right = axes
+    b1 = [r for r in rows if r["b"] == 1 and r["acquisition"] == "bald"]
+    # a seed that never reached the target sits just above the end of the longest run
+    top = {
+        "labels": max(r["final labels"] for r in rows),
+        "rounds": max(r["rounds run"] for r in rows),
+    }
+    for ax, key, per_seed in [
+        (left, "labels", "labels (per seed)"),
+        (right, "rounds", "rounds (per seed)"),
+    ]:
+        ceiling = 1.08 * top[key]
+        for offset, method in zip(np.linspace(-0.06, 0.06, len(methods)), methods, strict=True):
+            chosen = sorted(
+                [r for r in rows if r["acquisition"] == method and r["b"] != 1] + b1,
+                key=lambda r: r["b"],
+            )
+            if not chosen:
+                continue
+            colour = METHOD_COLOURS.get(method)
+            bs = np.array([r["b"] for r in chosen], dtype=float)
+            medians = [r[f"median {key}"] for r in chosen]
+            ax.plot(
+                bs,
+                [np.nan if m is None else m for m in medians],
+                marker="o",
+                color=colour,
+                label=METHOD_NAMES.get(method, method),
+            )
+            for b, r in zip(bs, chosen, strict=True):
+                values = r.get(per_seed) or []
+                x = b * np.exp(offset + np.linspace(-0.04, 0.04, max(1, len(values))))
+                for xi, v in zip(x, values, strict=False):
+                    if v is None:
+                        ax.scatter(xi, ceiling, marker="^", facecolor="none", color=colour, s=30)
+                    else:
+                        ax.scatter(xi, v, color=colour, s=12, alpha=0.6)
+        ax.axhline(ceiling, color="0.6", linewidth=0.8, linestyle=":")
+        ax.set_xscale("log")
+        bs_all = sorted({r["b"] for r in rows})
+        ax.set_xticks(bs_all, [str(b) for b in bs_all])
+        ax.minorticks_off()
+        ax.set_xlabel("acquisition size b")
+        ax.grid(alpha=0.3)
+    left.set_ylabel(f"labelled points to reach {accuracy:.0%}")
+    right.set_ylabel(f"models trained to reach {accuracy:.0%}")
+    left.set_title("labels needed (median line, seeds as dots)", fontsize=10)
+    right.set_title("cost: models trained, one per round", fontsize=10)
+    left.legend(
+        handles=[
+            *left.get_legend_handles_labels()[0],
+            plt.Line2D([], [], marker="^", linestyle="", markerfacecolor="none", color="0.3"),
+        ],
+        labels=[*left.get_legend_handles_labels()[1], "a seed that never got there"],
+        fontsize="small",
+    )
+    return list(axes)
+
+
+def plot_recorded_batch_scores(runs: Sequence[Results], ax: Axes | None = None) -> Axes:
+    """BatchBALD's recorded cumulative score ``I(y_1..y_i; w)`` after each pick, one thin line
+    per acquired batch of the cached runs (early rounds dark, late rounds light), with the
+    ceiling ``log K`` dashed. Reads the records' ``scores`` only."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 4), layout="constrained")
+    batches = [
+        (res["config"]["mc_samples"], i, len(res["rounds"]), r["scores"])
+        for res in runs
+        if res["config"]["acquisition"] == "batchbald"
+        for i, r in enumerate(res["rounds"])
+        if r["scores"]
+    ]
+    if not batches:
+        raise ValueError("plot_recorded_batch_scores needs cached BatchBALD runs")
+    cmap = plt.get_cmap("viridis")
+    for _k, i, n, scores in batches:
+        steps = np.arange(1, len(scores) + 1)
+        ax.plot(steps, scores, color=cmap(0.85 * i / max(1, n - 1)), linewidth=0.8, alpha=0.7)
+    for k in sorted({k for k, *_ in batches}):
+        ax.axhline(math.log(k), color="black", linestyle="--", linewidth=1)
+        ax.text(
+            max(len(s) for *_, s in batches),
+            math.log(k) - 0.03,
+            f"ceiling log K = log {k} = {math.log(k):.2f} nats",
+            ha="right",
+            va="top",
+            fontsize=8,
+        )
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel("picks so far $i$")
+    ax.set_ylabel(r"$\mathbb{I}(y_1,\ldots,y_i;\boldsymbol{\omega})$ (nats)")
+    sizes = sorted(
+        {res["config"]["batch_size"] for res in runs if res["config"]["acquisition"] == "batchbald"}
+    )
+    where = f"b = {sizes[0]}: " if len(sizes) == 1 else ""
+    ax.set_title(f"{where}{len(batches)} recorded batches (dark: early, light: late)", fontsize=10)
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def plot_coldness_sweep(sweep: Mapping[str, Any], axes: Sequence[Axes] | None = None) -> list[Axes]:
+    """Stochastic batch acquisition against its coldness β, one line per mode: the share of the
+    sampled batch that top-b BALD would also pick (left: 0 at β = 0 is random, 1 is top-b) and
+    the picks that repeat an image already in the batch (right).
+
+    ``sweep`` is :func:`bbal_tutorial.demos.coldness_sweep`'s result.
+    """
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(12, 4), layout="constrained")
+    left, right = axes
+    colds = np.asarray(sweep["coldness"], dtype=float)
+    colours = {
+        "power": METHOD_COLOURS["power-bald"],
+        "softmax": METHOD_COLOURS["softmax-bald"],
+        "softrank": METHOD_COLOURS["softrank-bald"],
+    }
+    for mode, stats in sweep["modes"].items():
+        for ax, key in [(left, "top_b_share"), (right, "repeats")]:
+            ax.plot(colds, stats[key], marker="o", color=colours.get(mode), label=f"{mode}")
+    for ax, key, name in [
+        (left, "top_b_share", "share of top-b BALD's batch"),
+        (right, "repeats", "picks repeating an image in the batch"),
+    ]:
+        ax.axhline(
+            sweep["random"][key], color=METHOD_COLOURS["random"], linestyle=":", label="random"
+        )
+        ax.axhline(
+            sweep["top_b"][key], color=METHOD_COLOURS["bald"], linestyle="--", label="top-b BALD"
+        )
+        if "batchbald" in sweep:
+            ax.axhline(
+                sweep["batchbald"][key],
+                color=METHOD_COLOURS["batchbald"],
+                linestyle="-.",
+                label="BatchBALD",
+            )
+        ax.set_xscale("symlog", linthresh=0.1)
+        ax.set_xlim(left=0)  # coldness is never negative
+        ax.set_xlabel(r"coldness $\beta$ (0: uniform; large: top-b)")
+        ax.set_ylabel(name)
+        ax.grid(alpha=0.3)
+    right.legend(fontsize="small", loc="upper left")
+    left.set_title(
+        f"b = {sweep['batch_size']}, mean of {sweep['repeats']} draws per β", fontsize=10
+    )
+    return [left, right]
+
+
+def batch_size_curves_panel(
+    runs: list[dict[str, Any]],
+    *,
+    batch_size: int = 10,
+    target: float | None = None,
+    methods: tuple[str, ...] = ("bald", "batchbald"),
+    reference: tuple[str, int] | None = ("bald", 1),
+) -> widgets.Box:
+    """A slider over the acquisition sizes b of the cached ``runs`` that redraws the learning
+    curves of ``methods`` at that b, plus the ``reference`` run (BALD at b = 1 by default), with
+    the labels each needed to reach ``target``. Nothing is recomputed: it only filters and draws.
+    """
+
+    sizes = sorted(
+        {r["config"]["batch_size"] for r in runs if r["config"]["acquisition"] in methods}
+    )
+    if not sizes:
+        raise ValueError(f"no cached runs of {methods} to show; run `make reproduce` first")
+    controls = {
+        "batch_size": widgets.SelectionSlider(
+            options=sizes,
+            value=batch_size if batch_size in sizes else sizes[len(sizes) // 2],
+            description="batch size b",
+            continuous_update=False,
+            style={"description_width": "initial"},
+        )
+    }
+
+    def is_reference(config: dict[str, Any]) -> bool:
+        return reference is not None and (config["acquisition"], config["batch_size"]) == reference
+
+    def draw(batch_size: int) -> None:
+        shown = [
+            r
+            for r in runs
+            if (r["config"]["acquisition"] in methods and r["config"]["batch_size"] == batch_size)
+            or is_reference(r["config"])
+        ]
+        plot_learning_curves(
+            shown,
+            target_accuracies=() if target is None else (target,),
+            title=f"b = {batch_size}",
+        )
+        plt.show()
+        print(figure_caption(shown))
+        if target is None:
+            return
+        for method in methods:
+            group = [
+                r
+                for r in shown
+                if r["config"]["acquisition"] == method and r["config"]["batch_size"] == batch_size
+            ]
+            if group:
+                s = labels_to_reach_summary(group, target)
+                print(
+                    f"{method} (b={batch_size}) reaches {target:.0%} at "
+                    f"{s['per_seed']} labels (median {s['median'] or 'never'})"
+                )
+
+    panel = live_panel(controls, draw)
+    panel.controls = controls  # type: ignore[attr-defined]
+    return panel
+
+
+def ceiling_summary(runs: Sequence[Results], fraction: float = 0.95) -> list[dict[str, Any]]:
+    """For the cached BatchBALD runs, one row per b: how many recorded batches there are, how
+    many picks the cumulative score ``I(y_1..y_i; w)`` needed to reach ``fraction`` of its
+    ceiling ``log K`` (median over the batches that got there) and in how many batches it got
+    there, and the median final score. Reads the records' ``scores`` only."""
+    import math
+
+    groups: dict[int, list[tuple[float, list[float]]]] = {}
+    for results in runs:
+        if results["config"]["acquisition"] != "batchbald":
+            continue
+        ceiling = math.log(results["config"]["mc_samples"])
+        for record in results["rounds"]:
+            if record["scores"]:
+                b = results["config"]["batch_size"]
+                groups.setdefault(b, []).append((ceiling, record["scores"]))
+    rows = []
+    for b, batches in sorted(groups.items()):
+        picks = [
+            next((i + 1 for i, s in enumerate(scores) if s >= fraction * ceiling), None)
+            for ceiling, scores in batches
+        ]
+        reached = [p for p in picks if p is not None]
+        rows.append(
+            {
+                "b": b,
+                "batches": len(batches),
+                "log K": batches[0][0],
+                f"picks to {fraction:.0%} of log K": statistics.median(reached)
+                if reached
+                else None,
+                "batches reaching it": len(reached),
+                "final score": statistics.median(scores[-1] for _, scores in batches),
+            }
+        )
+    return rows
+
+
+def coldness_sweep(
+    log_probs_N_K_C: torch.Tensor,
+    original_N: torch.Tensor,
+    batch_size: int,
+    coldnesses: Sequence[float],
+    *,
+    modes: Sequence[str] = ("power", "softmax", "softrank"),
+    repeats: int = 20,
+    seed: int = 0,
+    num_samples: int = 10_000,
+    with_batchbald: bool = True,
+) -> dict:
+    """Sample ``repeats`` batches with each stochastic mode at each coldness β
+    (:func:`bbal_tutorial.acquisition.acquire` with ``"<mode>-bald"``) and average two numbers
+    per batch: the share of its points that top-b BALD also picks, and how many of its picks
+    copy an image already in the batch (:func:`count_repeats`).
+
+    β = 0 samples uniformly (random acquisition); a large β approaches top-b BALD. The same
+    numbers for random acquisition (averaged over ``repeats`` draws), top-b BALD and (with
+    ``with_batchbald``) greedy BatchBALD are the reference lines. Seeds are ``seed + r``.
+    """
+
+    if repeats < 1:
+        raise ValueError(f"repeats must be at least 1, got {repeats}")
+    top = get_bald_batch(log_probs_N_K_C, batch_size).indices
+    top_set = set(top)
+
+    def stats(batches: Sequence[Sequence[int]]) -> dict[str, float]:
+        share = sum(len(top_set.intersection(b)) / len(b) for b in batches) / len(batches)
+        rep = sum(count_repeats(b, original_N) for b in batches) / len(batches)
+        return {"top_b_share": share, "repeats": rep}
+
+    sweep: dict = {
+        "coldness": list(coldnesses),
+        "batch_size": batch_size,
+        "repeats": repeats,
+        "modes": {},
+        "top_b": stats([top]),
+        "random": stats(
+            [
+                acquire("random", log_probs_N_K_C, batch_size, seed=seed + r).indices
+                for r in range(repeats)
+            ]
+        ),
+    }
+    if with_batchbald:
+        batch = get_batchbald_batch(log_probs_N_K_C, batch_size, num_samples=num_samples, seed=seed)
+        sweep["batchbald"] = stats([batch.indices])
+    for mode in modes:
+        rows = [
+            stats(
+                [
+                    acquire(
+                        f"{mode}-bald", log_probs_N_K_C, batch_size, seed=seed + r, coldness=beta
+                    ).indices
+                    for r in range(repeats)
+                ]
+            )
+            for beta in coldnesses
+        ]
+        sweep["modes"][mode] = {key: [row[key] for row in rows] for key in rows[0]}
+    return sweep
