@@ -1,8 +1,8 @@
 """Acquisition functions: choose which pool points to label next, from ``log_probs_N_K_C``.
 
-Every function takes ``(log_probs_N_K_C, batch_size, *, ...)`` and returns a :class:`CandidateBatch`
-with pool indices in selection order. Information quantities are float64 (see
-:mod:`bbal_tutorial.information`); computation happens on the input's device.
+Every function takes ``(log_probs_N_K_C, acquisition_size, *, ...)`` and returns a
+:class:`CandidateBatch` with pool indices in selection order. Information quantities are
+float64 (see :mod:`bbal_tutorial.information`); computation happens on the input's device.
 
 * ``random``             uniformly without replacement (scores are all 0)
 * ``max-entropy``        top-b of ``H[y]``
@@ -101,40 +101,40 @@ class CandidateBatch:
     scores: list[float]
 
 
-def _check(log_probs_N_K_C: torch.Tensor, batch_size: int) -> int:
+def _check(log_probs_N_K_C: torch.Tensor, acquisition_size: int) -> int:
     """Validate the common arguments; return the batch size as an int."""
     check_log_probs(log_probs_N_K_C)
-    batch_size = operator.index(batch_size)
+    acquisition_size = operator.index(acquisition_size)
     N = log_probs_N_K_C.shape[0]
-    if not 0 <= batch_size <= N:
+    if not 0 <= acquisition_size <= N:
         raise ValueError(
-            f"batch_size must be between 0 and the pool size N = {N}, got {batch_size}"
+            f"acquisition_size must be between 0 and the pool size N = {N}, got {acquisition_size}"
         )
-    return batch_size
+    return acquisition_size
 
 
-def _top_b(scores_N: torch.Tensor, batch_size: int) -> CandidateBatch:
-    """The ``batch_size`` highest scores; a stable sort puts ties in index order."""
-    order_N = torch.sort(scores_N, descending=True, stable=True).indices[:batch_size]
+def _top_b(scores_N: torch.Tensor, acquisition_size: int) -> CandidateBatch:
+    """The ``acquisition_size`` highest scores; a stable sort puts ties in index order."""
+    order_N = torch.sort(scores_N, descending=True, stable=True).indices[:acquisition_size]
     return CandidateBatch(order_N.tolist(), scores_N[order_N].tolist())
 
 
 def get_random_batch(
-    log_probs_N_K_C: torch.Tensor, batch_size: int, *, seed: int | None = None
+    log_probs_N_K_C: torch.Tensor, acquisition_size: int, *, seed: int | None = None
 ) -> CandidateBatch:
-    """``batch_size`` pool points uniformly at random without replacement; scores are 0."""
-    batch_size = _check(log_probs_N_K_C, batch_size)
+    """``acquisition_size`` pool points uniformly at random without replacement; scores are 0."""
+    acquisition_size = _check(log_probs_N_K_C, acquisition_size)
     generator = _make_generator(seed)
-    indices = torch.randperm(log_probs_N_K_C.shape[0], generator=generator)[:batch_size]
-    return CandidateBatch(indices.tolist(), [0.0] * batch_size)
+    indices = torch.randperm(log_probs_N_K_C.shape[0], generator=generator)[:acquisition_size]
+    return CandidateBatch(indices.tolist(), [0.0] * acquisition_size)
 
 
 def get_max_entropy_batch(
-    log_probs_N_K_C: torch.Tensor, batch_size: int, *, seed: int | None = None
+    log_probs_N_K_C: torch.Tensor, acquisition_size: int, *, seed: int | None = None
 ) -> CandidateBatch:
     """Top-b predictive entropy ``H[y] = -sum_c p(c|x) log p(c|x)`` (``seed`` is unused)."""
-    batch_size = _check(log_probs_N_K_C, batch_size)
-    return _top_b(per_point(_entropy, log_probs_N_K_C), batch_size)
+    acquisition_size = _check(log_probs_N_K_C, acquisition_size)
+    return _top_b(per_point(_entropy, log_probs_N_K_C), acquisition_size)
 
 
 def _variation_ratio(log_probs_N_K_C: torch.Tensor) -> torch.Tensor:
@@ -142,11 +142,11 @@ def _variation_ratio(log_probs_N_K_C: torch.Tensor) -> torch.Tensor:
 
 
 def get_variation_ratios_batch(
-    log_probs_N_K_C: torch.Tensor, batch_size: int, *, seed: int | None = None
+    log_probs_N_K_C: torch.Tensor, acquisition_size: int, *, seed: int | None = None
 ) -> CandidateBatch:
     """Top-b variation ratio ``1 - max_c p(y=c|x)`` (Gal et al., 2017) (``seed`` is unused)."""
-    batch_size = _check(log_probs_N_K_C, batch_size)
-    return _top_b(per_point(_variation_ratio, log_probs_N_K_C), batch_size)
+    acquisition_size = _check(log_probs_N_K_C, acquisition_size)
+    return _top_b(per_point(_variation_ratio, log_probs_N_K_C), acquisition_size)
 
 
 def _mean_std(log_probs_N_K_C: torch.Tensor) -> torch.Tensor:
@@ -159,20 +159,20 @@ def _mean_std(log_probs_N_K_C: torch.Tensor) -> torch.Tensor:
 
 
 def get_mean_std_batch(
-    log_probs_N_K_C: torch.Tensor, batch_size: int, *, seed: int | None = None
+    log_probs_N_K_C: torch.Tensor, acquisition_size: int, *, seed: int | None = None
 ) -> CandidateBatch:
     """Top-b mean standard deviation ``1/C sum_c sqrt(E_k[p_k(c)^2] - E_k[p_k(c)]^2)``
     (Kampffmeyer et al., 2016) (``seed`` is unused)."""
-    batch_size = _check(log_probs_N_K_C, batch_size)
-    return _top_b(per_point(_mean_std, log_probs_N_K_C), batch_size)
+    acquisition_size = _check(log_probs_N_K_C, acquisition_size)
+    return _top_b(per_point(_mean_std, log_probs_N_K_C), acquisition_size)
 
 
 def get_bald_batch(
-    log_probs_N_K_C: torch.Tensor, batch_size: int, *, seed: int | None = None
+    log_probs_N_K_C: torch.Tensor, acquisition_size: int, *, seed: int | None = None
 ) -> CandidateBatch:
     """Top-b BALD, ``I[y;w] = H[y] - E_w H[y|w]``; scores are the individual BALD scores."""
-    batch_size = _check(log_probs_N_K_C, batch_size)
-    return _top_b(per_point(_bald, log_probs_N_K_C), batch_size)
+    acquisition_size = _check(log_probs_N_K_C, acquisition_size)
+    return _top_b(per_point(_bald, log_probs_N_K_C), acquisition_size)
 
 
 def _argmax_lowest_index(scores_N: torch.Tensor, tolerance: float) -> int:
@@ -210,7 +210,7 @@ def _add_latest_pick(
 @torch.no_grad()
 def get_batchbald_batch(
     log_probs_N_K_C: torch.Tensor,
-    batch_size: int,
+    acquisition_size: int,
     *,
     num_samples: int = 10_000,
     seed: int | None = None,
@@ -240,12 +240,12 @@ def get_batchbald_batch(
     of the products in bytes. Gains within :data:`TIE_TOLERANCE` of the best count as ties,
     resolved to the lowest index.
     """
-    batch_size = _check(log_probs_N_K_C, batch_size)
+    acquisition_size = _check(log_probs_N_K_C, acquisition_size)
     if num_samples < 1:
         raise ValueError(f"num_samples must be at least 1, got {num_samples}")
     if matmul_dtype not in (torch.float32, torch.float64):
         raise ValueError(f"matmul_dtype must be torch.float32 or torch.float64, got {matmul_dtype}")
-    if batch_size == 0:
+    if acquisition_size == 0:
         return CandidateBatch([], [])
     log_probs_N_K_C = log_probs_N_K_C.detach()
     N, K, C = log_probs_N_K_C.shape
@@ -262,9 +262,9 @@ def get_batchbald_batch(
     # fits the memory budget, instead of exponentiating all N·K·C log-probabilities per step.
     # None: each product computes it tile by tile (bit-identical results, only slower).
     probs_K_W = None
-    if batch_size > 1:
+    if acquisition_size > 1:
         probs_K_W = precompute_candidate_probs(log_probs_N_K_C, matmul_dtype, memory_budget)
-    for i in range(batch_size):
+    for i in range(acquisition_size):
         if i == 0:
             joint_entropy_N = per_point(_entropy, log_probs_N_K_C)  # H[y_x]: BALD's first step
         else:
@@ -315,9 +315,9 @@ def get_batchbald_batch(
 
 
 def _gumbel_top_b(
-    log_weights_N: torch.Tensor, batch_size: int, generator: torch.Generator
+    log_weights_N: torch.Tensor, acquisition_size: int, generator: torch.Generator
 ) -> torch.Tensor:
-    """Sample ``batch_size`` indices without replacement with ``p ∝ exp(log_weights)``.
+    """Sample ``acquisition_size`` indices without replacement with ``p ∝ exp(log_weights)``.
 
     Gumbel-top-k: the top-b of ``log_weights + Gumbel(0, 1)`` noise is such a sample, in the order
     sequential sampling would draw it. Noise is drawn on the CPU (device-independent results).
@@ -328,12 +328,12 @@ def _gumbel_top_b(
         .log()
     )
     keys_N = log_weights_N.double() + gumbel_N.to(log_weights_N.device)
-    return torch.sort(keys_N, descending=True, stable=True).indices[:batch_size]
+    return torch.sort(keys_N, descending=True, stable=True).indices[:acquisition_size]
 
 
 def get_stochastic_batch(
     log_probs_N_K_C: torch.Tensor,
-    batch_size: int,
+    acquisition_size: int,
     *,
     mode: str = "power",
     coldness: float = 1.0,
@@ -349,7 +349,7 @@ def get_stochastic_batch(
 
     with ``β = coldness`` (0: uniform; large: top-b BALD). Scores are the picks' BALD scores.
     """
-    batch_size = _check(log_probs_N_K_C, batch_size)
+    acquisition_size = _check(log_probs_N_K_C, acquisition_size)
     if mode not in STOCHASTIC_MODES:
         raise ValueError(f"mode must be one of {STOCHASTIC_MODES}, got {mode!r}")
     if not (math.isfinite(coldness) and coldness >= 0):
@@ -366,14 +366,14 @@ def get_stochastic_batch(
             scores_N.device
         )
         log_weights_N = -coldness * ranks_N.log()
-    indices_b = _gumbel_top_b(log_weights_N, batch_size, _make_generator(seed))
+    indices_b = _gumbel_top_b(log_weights_N, acquisition_size, _make_generator(seed))
     return CandidateBatch(indices_b.tolist(), scores_N[indices_b].tolist())
 
 
 def acquire(
     name: str,
     log_probs_N_K_C: torch.Tensor,
-    batch_size: int,
+    acquisition_size: int,
     *,
     seed: int | None = None,
     num_samples: int = 10_000,
@@ -391,12 +391,14 @@ def acquire(
         "bald": get_bald_batch,
     }
     if name in simple:
-        return simple[name](log_probs_N_K_C, batch_size, seed=seed)
+        return simple[name](log_probs_N_K_C, acquisition_size, seed=seed)
     if name == "batchbald":
-        return get_batchbald_batch(log_probs_N_K_C, batch_size, num_samples=num_samples, seed=seed)
+        return get_batchbald_batch(
+            log_probs_N_K_C, acquisition_size, num_samples=num_samples, seed=seed
+        )
     if name in ("power-bald", "softmax-bald", "softrank-bald"):
         mode = name.removesuffix("-bald")
         return get_stochastic_batch(
-            log_probs_N_K_C, batch_size, mode=mode, coldness=coldness, seed=seed
+            log_probs_N_K_C, acquisition_size, mode=mode, coldness=coldness, seed=seed
         )
     raise ValueError(f"unknown acquisition function {name!r}; valid names: {ACQUISITION_NAMES}")

@@ -31,7 +31,7 @@ DEFAULT_OUT_DIR = Path("out")
 DEMO_METHODS = ("random", "bald", "batchbald")
 
 
-DEMO_OVERRIDES: dict[str, Any] = dict(max_labels=100)
+DEMO_OVERRIDES: dict[str, Any] = dict(label_budget=100)
 
 
 def _config_from_args(args: argparse.Namespace):
@@ -40,12 +40,12 @@ def _config_from_args(args: argparse.Namespace):
         name: value
         for name, value in {
             "acquisition": args.acquisition,
-            "batch_size": args.batch_size,
+            "acquisition_size": args.acquisition_size,
             "mc_samples": args.mc_samples,
             "test_mc_samples": args.mc_samples,
             "num_samples": args.num_samples,
             "initial_per_class": args.initial_per_class,
-            "max_labels": args.max_labels,
+            "label_budget": args.label_budget,
             "seed": args.seed,
             "data_source": args.data_source,
         }.items()
@@ -56,7 +56,7 @@ def _config_from_args(args: argparse.Namespace):
 
 def _default_out(config) -> Path:
     return DEFAULT_OUT_DIR / (
-        f"{config.dataset}-{config.acquisition}-b{config.batch_size}-seed{config.seed}.json"
+        f"{config.dataset}-{config.acquisition}-b{config.acquisition_size}-seed{config.seed}.json"
     )
 
 
@@ -106,7 +106,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         config = make_config(
             args.preset, "repeated-mnist", acquisition=m, seed=args.seed, **DEMO_OVERRIDES
         )
-        jobs.append((f"repeated-mnist-{m}-b{config.batch_size}-seed{args.seed}.json", config))
+        jobs.append((f"repeated-mnist-{m}-b{config.acquisition_size}-seed{args.seed}.json", config))
     paths = _run_many(jobs, out_dir, args=args)
     runs = [load_results(p) for p in paths]
     fig = plot_runs_summary(runs, num_classes=10)
@@ -192,11 +192,15 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run one active-learning experiment")
     run.add_argument("--dataset", default="repeated-mnist", choices=DATASET_NAMES)
     run.add_argument("--acquisition", default="batchbald", choices=ACQUISITION_NAMES)
-    run.add_argument("--batch-size", type=int, help="acquisition size b")
+    run.add_argument(
+        "-b", "--acquisition-size", "--batch-size", type=int, help="acquisition size b"
+    )
     run.add_argument("--mc-samples", type=int, help="K, MC-dropout samples (scoring and test)")
     run.add_argument("--num-samples", type=int, help="BatchBALD's sampled-configuration budget")
     run.add_argument("--initial-per-class", type=int)
-    run.add_argument("--max-labels", type=int, help="stop at this many labelled points")
+    run.add_argument(
+        "--label-budget", "--max-labels", type=int, help="stop at this many labelled points"
+    )
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--data-source", choices=("auto", "full", "sample"))
     run.add_argument(

@@ -33,14 +33,14 @@ class ExperimentConfig:
 
     dataset: str = "repeated-mnist"
     acquisition: str = "batchbald"
-    batch_size: int = 10  # acquisition size b
+    acquisition_size: int = 10  # acquisition size b
     mc_samples: int = 10  # K posterior samples for scoring the pool
     test_mc_samples: int = 10  # K for the test-set evaluation
     validation_mc_samples: int = 5  # K for early-stopping checks on the validation set
     num_samples: int = 10_000  # BatchBALD: sampled label configurations once C^i exceeds it
     coldness: float = 1.0  # stochastic acquisition (power/softmax/softrank-bald)
     initial_per_class: int = 2
-    max_labels: int = 320  # stop once this many points are labelled (initial ones included)
+    label_budget: int = 320  # stop once this many points are labelled (initial ones included)
     validation_size: int = 1024
     max_train_images: int | None = None  # use a random subset of the training images (originals)
     max_test_size: int | None = None  # evaluate on a random subset of the test set
@@ -62,13 +62,13 @@ class ExperimentConfig:
                 f"choose one of {', '.join(ACQUISITION_NAMES)}"
             )
         positive = (
-            "batch_size mc_samples test_mc_samples validation_mc_samples num_samples max_epochs "
-            "patience samples_per_epoch train_batch_size"
+            "acquisition_size mc_samples test_mc_samples validation_mc_samples num_samples "
+            "max_epochs patience samples_per_epoch train_batch_size"
         ).split()
         for name in positive:
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
-        for name in ("initial_per_class", "validation_size", "max_labels"):
+        for name in ("initial_per_class", "validation_size", "label_budget"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
 
@@ -86,6 +86,6 @@ class ExperimentConfig:
 
 def planned_rounds(config: ExperimentConfig, num_initial: int, pool_size: int) -> int:
     """Rounds (trained models) of a run: one on the ``num_initial`` starting labels, then one per
-    acquired batch until ``max_labels`` is reached or the pool of ``pool_size`` runs out."""
-    budget = max(0, min(config.max_labels - num_initial, pool_size))
-    return 1 + math.ceil(budget / config.batch_size)
+    acquired batch until ``label_budget`` is reached or the pool of ``pool_size`` runs out."""
+    budget = max(0, min(config.label_budget - num_initial, pool_size))
+    return 1 + math.ceil(budget / config.acquisition_size)

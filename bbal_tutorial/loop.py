@@ -222,7 +222,9 @@ def run_round(
         "predict_seconds": 0.0,
         "select_seconds": 0.0,
     }
-    budget = min(config.batch_size, config.max_labels - len(labelled_indices), len(pool_indices))
+    budget = min(
+        config.acquisition_size, config.label_budget - len(labelled_indices), len(pool_indices)
+    )
     if budget <= 0:
         return record
 
@@ -263,20 +265,20 @@ def run_round(
 
 
 def _change_label_budget(results: dict[str, Any], config: ExperimentConfig) -> None:
-    """Let a run continue under a new ``max_labels`` (e.g. extend a finished run).
+    """Let a run continue under a new ``label_budget`` (e.g. extend a finished run).
 
-    Rounds whose acquisition was cut short by the old budget (fewer than ``batch_size`` points,
-    or none in the final round) are dropped: with the new budget they would have acquired more.
-    Every other round is exactly what a run with the new budget computes, because each round is
-    seeded by ``(seed, round)`` alone.
+    Rounds whose acquisition was cut short by the old budget (fewer than ``acquisition_size``
+    points, or none in the final round) are dropped: with the new budget they would have
+    acquired more. Every other round is exactly what a run with the new budget computes, because
+    each round is seeded by ``(seed, round)`` alone.
     """
     rounds = results["rounds"]
-    while rounds and len(rounds[-1]["acquired_indices"]) < config.batch_size:
+    while rounds and len(rounds[-1]["acquired_indices"]) < config.acquisition_size:
         rounds.pop()
     labelled = len(results["initial_indices"]) + sum(len(r["acquired_indices"]) for r in rounds)
-    if config.max_labels < labelled:
+    if config.label_budget < labelled:
         raise ValueError(
-            f"the run already has {labelled} labelled points; max_labels={config.max_labels} "
+            f"the run already has {labelled} labelled points; label_budget={config.label_budget} "
             "cannot shrink it (plot fewer rounds instead, or start a new --out file)"
         )
     results["config"] = config.to_dict()
@@ -311,7 +313,7 @@ def run_experiment(
             )
         results = load_results(out)
         changed = sorted(k for k, v in config.to_dict().items() if results["config"].get(k) != v)
-        if changed == ["max_labels"]:
+        if changed == ["label_budget"]:
             _change_label_budget(results, config)
         elif changed:
             raise ValueError(

@@ -240,8 +240,8 @@ def predict_log_probs(
     x_N_: torch.Tensor,
     k: int,
     *,
-    batch_size: int | None = None,
-    memory_budget_bytes: int = 256 * 2**20,
+    chunk_size: int | None = None,
+    memory_budget: int = 256 * 2**20,
     device: str | torch.device | None = None,
     progress: bool = True,
     desc: str = "predicting",
@@ -249,19 +249,19 @@ def predict_log_probs(
     """Log-probabilities ``log_probs_N_K_C`` (float32, on the CPU) of ``k`` MC-dropout samples.
 
     The model is put in eval mode, so with consistent dropout all ``N`` points see the same ``k``
-    networks however they are batched.  Without ``batch_size`` the batch is sized so that one
-    batch's activations (``batch * k`` forward passes) fit ``memory_budget_bytes``.
+    networks however they are batched.  Without ``chunk_size`` the batch is sized so that one
+    batch's activations (``batch * k`` forward passes) fit ``memory_budget``.
     """
     if x_N_.shape[0] == 0:
         raise ValueError("predict_log_probs got an empty input (N = 0)")
     device = torch.device(device) if device is not None else next(model.parameters()).device
     model.eval()
-    if batch_size is None:
+    if chunk_size is None:
         per_sample = _activation_bytes_per_sample(model, x_N_[:1].to(device))
-        batch_size = max(1, memory_budget_bytes // (per_sample * k))
-    batches = range(0, x_N_.shape[0], batch_size)
+        chunk_size = max(1, memory_budget // (per_sample * k))
+    batches = range(0, x_N_.shape[0], chunk_size)
     chunks = []
     for start in tqdm(batches, desc=desc, disable=not progress, leave=False):
-        x_B_ = x_N_[start : start + batch_size].to(device, non_blocking=True)
+        x_B_ = x_N_[start : start + chunk_size].to(device, non_blocking=True)
         chunks.append(model(x_B_, k).float().cpu())
     return torch.cat(chunks)

@@ -54,7 +54,7 @@ def run_label(results: Results) -> str:
     """A legend label for a run: method name, plus the acquisition size."""
     config = results["config"]
     name = METHOD_NAMES.get(config["acquisition"], config["acquisition"])
-    return f"{name} (b={config['batch_size']})"
+    return f"{name} (b={config['acquisition_size']})"
 
 
 def group_runs(runs: Iterable[Results]) -> dict[str, list[Results]]:
@@ -159,7 +159,7 @@ def figure_caption(runs: Sequence[Results]) -> str:
     config = runs[0]["config"]
     return (
         f"data: {'; '.join(sources)} | K={config['mc_samples']}, "
-        f"max labels {config['max_labels']}, seeds {seeds} | runs finished {finished[0][:10]}"
+        f"max labels {config['label_budget']}, seeds {seeds} | runs finished {finished[0][:10]}"
         + (f" to {finished[-1][:10]}" if finished[-1] != finished[0] else "")
     )
 

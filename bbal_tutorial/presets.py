@@ -20,12 +20,12 @@ from bbal_tutorial.results import Results, load_results, result_name
 #: The controls of :func:`live_run_panel`, in display order.
 LIVE_RUN_CONTROLS = (
     "acquisition",
-    "batch_size",
+    "acquisition_size",
     "mc_samples",
     "num_repeats",
     "noise_std",
     "max_train_images",
-    "max_labels",
+    "label_budget",
     "seed",
 )
 
@@ -192,34 +192,34 @@ _PAPER: dict[str, dict[str, Any]] = {
     "mnist": dict(
         dataset="mnist",
         model="mnist-cnn",
-        batch_size=10,
+        acquisition_size=10,
         mc_samples=100,
         test_mc_samples=100,
         validation_size=1024,
         initial_per_class=2,
-        max_labels=320,
+        label_budget=320,
     ),
     "repeated-mnist": dict(
         dataset="repeated-mnist",
         model="mnist-cnn",
-        batch_size=10,
+        acquisition_size=10,
         mc_samples=10,
         test_mc_samples=10,
         validation_size=3072,
         initial_per_class=2,
-        max_labels=320,
+        label_budget=320,
         num_repeats=3,
         noise_std=0.1,
     ),
     "emnist": dict(
         dataset="emnist",
         model="emnist-cnn",
-        batch_size=5,
+        acquisition_size=5,
         mc_samples=10,
         test_mc_samples=10,
         validation_size=16384,
         initial_per_class=0,
-        max_labels=300,
+        label_budget=300,
     ),
 }
 
@@ -255,21 +255,21 @@ _TEACHING: dict[str, dict[str, Any]] = {
     "mnist": dict(
         dataset="mnist",
         model="mnist-cnn",
-        batch_size=10,
+        acquisition_size=10,
         mc_samples=20,
         test_mc_samples=20,
         initial_per_class=2,
-        max_labels=150,
+        label_budget=150,
         max_train_images=2000,
     ),
     "repeated-mnist": dict(
         dataset="repeated-mnist",
         model="mnist-cnn",
-        batch_size=10,
+        acquisition_size=10,
         mc_samples=10,
         test_mc_samples=10,
         initial_per_class=2,
-        max_labels=200,
+        label_budget=200,
         max_train_images=1000,
         num_repeats=3,
         noise_std=0.1,
@@ -277,11 +277,11 @@ _TEACHING: dict[str, dict[str, Any]] = {
     "emnist": dict(
         dataset="emnist",
         model="emnist-cnn",
-        batch_size=5,
+        acquisition_size=5,
         mc_samples=10,
         test_mc_samples=10,
         initial_per_class=0,
-        max_labels=150,
+        label_budget=150,
         max_train_images=10_000,
         max_test_size=4700,
         validation_size=1024,
@@ -343,7 +343,7 @@ _ACQUISITION_SIZE_OVERRIDES: dict[str, Any] = dict(
     test_mc_samples=10,
     samples_per_epoch=512,
     max_epochs=10,
-    max_labels=80,
+    label_budget=80,
 )
 
 
@@ -381,7 +381,9 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
 }
 
 
-def experiment_config(tag: str, acquisition: str, batch_size: int, seed: int) -> ExperimentConfig:
+def experiment_config(
+    tag: str, acquisition: str, acquisition_size: int, seed: int
+) -> ExperimentConfig:
     """The configuration of one cached run of experiment ``tag`` (see :data:`EXPERIMENTS`)."""
     if tag not in EXPERIMENTS:
         raise ValueError(f"unknown experiment {tag!r}; choose one of {sorted(EXPERIMENTS)}")
@@ -389,7 +391,12 @@ def experiment_config(tag: str, acquisition: str, batch_size: int, seed: int) ->
     return make_config(
         "teaching",
         spec["dataset"],
-        **{**spec["overrides"], "acquisition": acquisition, "batch_size": batch_size, "seed": seed},
+        **{
+            **spec["overrides"],
+            "acquisition": acquisition,
+            "acquisition_size": acquisition_size,
+            "seed": seed,
+        },
     )
 
 

@@ -11,10 +11,119 @@ import os
 import statistics
 import tempfile
 from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-Results = dict[str, Any]
+from bbal_tutorial.config import ExperimentConfig
+
+
+@dataclass(frozen=True)
+class RoundRecord:
+    """One round of a run: the model trained on ``n_labeled`` labels, its test scores, and the
+    batch it acquired (empty in the last round)."""
+
+    round: int
+    n_labeled: int
+    test_accuracy: float
+    test_nll: float
+    train_epochs: int
+    best_validation_accuracy: float | None
+    acquired_indices: list[int]
+    acquired_labels: list[int]
+    scores: list[float]
+    acquired_original_indices: list[int] | None = None  # Repeated MNIST: the image each copies
+    train_seconds: float = 0.0
+    eval_seconds: float = 0.0
+    predict_seconds: float = 0.0
+    select_seconds: float = 0.0
+
+    @property
+    def seconds(self) -> float:
+        """Training, evaluating, scoring and selecting: the whole round."""
+        return self.train_seconds + self.eval_seconds + self.predict_seconds + self.select_seconds
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """A typed, read-only view of one results file (``results/*.json``): the run's settings, where
+    its data came from, and its rounds. :meth:`from_dict` / :meth:`to_dict` convert to and from
+    the JSON dictionary the loop writes."""
+
+    config: ExperimentConfig
+    rounds: tuple[RoundRecord, ...]
+    dataset_source: str
+    initial_indices: list[int]
+    validation_indices: list[int]
+    pool_size: int
+    test_size: int
+    package_version: str = ""
+    torch_version: str = ""
+    device: str = ""
+    torch_threads: int | None = None
+    started: str | None = None
+    updated: str | None = None
+    finished: str | None = None
+    path: Path | None = field(default=None, compare=False)
+
+    @classmethod
+    def from_dict(cls, results: dict[str, Any], path: str | Path | None = None) -> RunRecord:
+        """The record of a results dictionary (format 1 or 2, see :func:`load_results`)."""
+        results = _upgrade(dict(results))
+        known = {f.name for f in fields(cls)} - {"config", "rounds", "path"}
+        return cls(
+            config=ExperimentConfig.from_dict(results["config"]),
+            rounds=tuple(RoundRecord(**r) for r in results["rounds"]),
+            path=Path(path) if path is not None else None,
+            **{k: v for k, v in results.items() if k in known},
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON dictionary of this record, as :func:`write_json_atomic` stores it."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        del values["path"]
+        return {
+            "format": RESULTS_FORMAT,
+            **values,
+            "config": self.config.to_dict(),
+            "rounds": [asdict(r) for r in self.rounds],
+        }
+
+    @property
+    def acquisition(self) -> str:
+        return self.config.acquisition
+
+    @property
+    def b(self) -> int:
+        """The acquisition size."""
+        return self.config.acquisition_size
+
+    @property
+    def seed(self) -> int:
+        return self.config.seed
+
+    @property
+    def labels(self) -> list[int]:
+        """Labelled points at each round (``n_labeled``)."""
+        return [r.n_labeled for r in self.rounds]
+
+    @property
+    def accuracies(self) -> list[float]:
+        """Test accuracy at each round."""
+        return [r.test_accuracy for r in self.rounds]
+
+    @property
+    def acquired_labels(self) -> list[int]:
+        """The labels of every acquired point, in acquisition order (initial labels excluded)."""
+        return [label for r in self.rounds for label in r.acquired_labels]
+
+    @property
+    def seconds(self) -> float:
+        """Seconds the run took: training, evaluating, scoring and selecting, all rounds."""
+        return sum(r.seconds for r in self.rounds)
+
+
+Results = RunRecord
 
 
 def labels_to_reach_summary(runs: Sequence[Results], accuracy: float) -> dict[str, Any]:
@@ -38,7 +147,7 @@ def group_by_method(runs: Iterable[Results]) -> dict[tuple[str, int], list[Resul
     """The runs keyed by (acquisition, b): runs that differ only in their seed, in input order."""
     groups: dict[tuple[str, int], list[Results]] = {}
     for results in runs:
-        key = (results["config"]["acquisition"], results["config"]["batch_size"])
+        key = (results["config"]["acquisition"], results["config"]["acquisition_size"])
         groups.setdefault(key, []).append(results)
     return groups
 
@@ -127,12 +236,27 @@ def format_table(
     return "\n".join(lines)
 
 
-def result_name(tag: str, acquisition: str, batch_size: int, seed: int) -> str:
+def result_name(tag: str, acquisition: str, acquisition_size: int, seed: int) -> str:
     """File name of a cached run: ``<tag>-<acquisition>-b<b>-seed<seed>.json``."""
-    return f"{tag}-{acquisition}-b{batch_size}-seed{seed}.json"
+    return f"{tag}-{acquisition}-b{acquisition_size}-seed{seed}.json"
 
 
-RESULTS_FORMAT = "bbal_tutorial.results/1"
+RESULTS_FORMAT = "bbal_tutorial.results/2"
+
+#: Settings renamed since format 1 (which called the acquisition size ``batch_size`` and the label
+#: budget ``max_labels``): files of format 1 are read as format 2, so earlier runs still load,
+#: resume and extend.
+_RENAMED_SETTINGS = {"batch_size": "acquisition_size", "max_labels": "label_budget"}
+_FORMAT_1 = "bbal_tutorial.results/1"
+
+
+def _upgrade(results: dict[str, Any]) -> dict[str, Any]:
+    """A results dictionary of format 1 in format 2 (settings renamed; nothing else differs)."""
+    if results.get("format") == _FORMAT_1 and isinstance(results.get("config"), dict):
+        config = results["config"]
+        results["config"] = {_RENAMED_SETTINGS.get(k, k): v for k, v in config.items()}
+        results["format"] = RESULTS_FORMAT
+    return results
 
 
 def _now() -> str:
@@ -173,6 +297,8 @@ def load_results(path: str | Path) -> dict[str, Any]:
         ) from None
     except json.JSONDecodeError as e:
         raise ValueError(f"{path} is not valid JSON ({e}); delete it and re-run") from None
+    if isinstance(results, dict):
+        results = _upgrade(results)
     if not isinstance(results, dict) or results.get("format") != RESULTS_FORMAT:
         raise ValueError(f"{path} is not a bbal_tutorial results file (format {RESULTS_FORMAT})")
     return results

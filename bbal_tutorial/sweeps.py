@@ -22,7 +22,7 @@ def _summary(results: dict[str, Any], out: Path | None, seconds: float) -> str:
     config = results["config"]
     to90 = labels_to_reach(results, 0.9)
     lines = [
-        f"{config['acquisition']} on {config['dataset']} (b={config['batch_size']}, "
+        f"{config['acquisition']} on {config['dataset']} (b={config['acquisition_size']}, "
         f"K={config['mc_samples']}, seed {config['seed']}) -- {results['dataset_source']}",
         f"  {len(results['rounds'])} rounds, {last['n_labeled']} labelled points, "
         f"final test accuracy {last['test_accuracy']:.3f} (NLL {last['test_nll']:.3f})",
@@ -48,7 +48,7 @@ def _run_many(
         key = tuple(
             (k, v)
             for k, v in sorted(config.to_dict().items())
-            if k not in ("acquisition", "batch_size", "coldness", "num_samples")
+            if k not in ("acquisition", "acquisition_size", "coldness", "num_samples")
         )
         if key not in prepared:
             prepared[key] = prepare_data(
@@ -108,7 +108,7 @@ def _run_parallel(jobs: Sequence[tuple[str, Any]], out_dir: Path, args: argparse
     from tqdm.auto import tqdm
 
     # Longest first (rounds ~ labels / b), so that no long run starts last.
-    ordered = sorted(jobs, key=lambda job: -job[1].max_labels / job[1].batch_size)
+    ordered = sorted(jobs, key=lambda job: -job[1].label_budget / job[1].acquisition_size)
     # "spawn": forking a process that has already started torch's thread pool can deadlock.
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(args.jobs, mp_context=context) as pool:

@@ -97,7 +97,7 @@ def show(panel: widgets.Widget) -> widgets.Widget:
 
 def live_run_rounds(config: Any, num_initial: int, pool_size: int) -> int:
     """How many rounds (trained models) a run of ``config`` has: one on the ``num_initial``
-    starting labels, then one per acquired batch until ``max_labels`` or the pool runs out (as
+    starting labels, then one per acquired batch until ``label_budget`` or the pool runs out (as
     :func:`bbal_tutorial.loop.run_experiment` counts them)."""
 
     return planned_rounds(config, num_initial, pool_size)
@@ -159,8 +159,8 @@ def live_run_panel(
             style=style,
             layout=layout,
         ),
-        "batch_size": slider(
-            widgets.IntSlider, "batch size b", value=initial["batch_size"], min=1, max=40
+        "acquisition_size": slider(
+            widgets.IntSlider, "batch size b", value=initial["acquisition_size"], min=1, max=40
         ),
         "mc_samples": slider(
             widgets.IntSlider, "MC samples K", value=initial["mc_samples"], min=2, max=100
@@ -184,8 +184,13 @@ def live_run_panel(
             max=4000,
             step=10,
         ),
-        "max_labels": slider(
-            widgets.IntSlider, "label budget", value=initial["max_labels"], min=20, max=300, step=5
+        "label_budget": slider(
+            widgets.IntSlider,
+            "label budget",
+            value=initial["label_budget"],
+            min=20,
+            max=300,
+            step=5,
         ),
         "seed": widgets.BoundedIntText(
             value=initial.get("seed", 0),
@@ -208,8 +213,8 @@ def live_run_panel(
         return live_run_config(values, dataset=dataset, preset=preset, overrides=overrides)
 
     def redraw(results: dict[str, Any], total_rounds: int) -> None:
-        b = results["config"]["batch_size"]
-        same_b = [r for r in cached if r["config"]["batch_size"] == b]
+        b = results["config"]["acquisition_size"]
+        same_b = [r for r in cached if r["config"]["acquisition_size"] == b]
         with plot_output:
             plot_output.clear_output(wait=True)
             fig = plot_live_run(results, same_b, total_rounds=total_rounds).figure
@@ -227,7 +232,7 @@ def live_run_panel(
         experiment = data_cache[key]
         total = live_run_rounds(cfg, len(experiment.initial_indices), len(experiment.pool_indices))
         print(
-            f"{METHOD_NAMES.get(cfg.acquisition, cfg.acquisition)}, b = {cfg.batch_size}, "
+            f"{METHOD_NAMES.get(cfg.acquisition, cfg.acquisition)}, b = {cfg.acquisition_size}, "
             f"K = {cfg.mc_samples}: {total} rounds on {experiment.data.source}"
         )
         button.disabled = True

@@ -36,7 +36,7 @@ def measure(dataset: str, method: str, rounds: int, seed: int) -> dict:
         dataset,
         acquisition=method,
         seed=seed,
-        max_labels=initial + probe.batch_size * rounds,
+        label_budget=initial + probe.acquisition_size * rounds,
     )
     experiment = prepare_data(config)
     start = time.perf_counter()

@@ -42,10 +42,10 @@ def ref_joint_mi(p_N_K_C, subset):
     return joint_entropy - ref_conditional_entropy(p_N_K_C)[subset].sum()
 
 
-def ref_greedy(p_N_K_C, batch_size, tie=1e-9):
+def ref_greedy(p_N_K_C, acquisition_size, tie=1e-9):
     """Greedy maximisation of the joint MI; ties (within `tie`) to the lowest index."""
     chosen, scores = [], []
-    for _ in range(batch_size):
+    for _ in range(acquisition_size):
         candidates = [x for x in range(len(p_N_K_C)) if x not in chosen]
         values = [ref_joint_mi(p_N_K_C, chosen + [x]) for x in candidates]
         best = max(values)
@@ -389,7 +389,7 @@ GOOD = torch.log_softmax(torch.randn(5, 3, 4), dim=-1)
 
 @pytest.mark.parametrize("name", ACQUISITION_NAMES)
 @pytest.mark.parametrize(
-    "log_probs, batch_size, match",
+    "log_probs, acquisition_size, match",
     [
         (GOOD[0], 1, "3-D"),
         (GOOD.clone().index_put_((torch.tensor([1]),), torch.tensor(math.nan)), 1, "NaN"),
@@ -397,13 +397,13 @@ GOOD = torch.log_softmax(torch.randn(5, 3, 4), dim=-1)
         (GOOD + 1.0, 1, "not normalised"),
         (GOOD.exp(), 1, "not normalised"),
         (GOOD[:, :0], 1, "K = 1"),
-        (GOOD, -1, "batch_size"),
-        (GOOD, 6, "batch_size"),
+        (GOOD, -1, "acquisition_size"),
+        (GOOD, 6, "acquisition_size"),
     ],
 )
-def test_invalid_inputs_raise_value_error(name, log_probs, batch_size, match):
+def test_invalid_inputs_raise_value_error(name, log_probs, acquisition_size, match):
     with pytest.raises(ValueError, match=match):
-        acquire(name, log_probs, batch_size, seed=0)
+        acquire(name, log_probs, acquisition_size, seed=0)
 
 
 def test_other_invalid_arguments():

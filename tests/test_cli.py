@@ -8,7 +8,7 @@ from bbal_tutorial.results import load_results
 
 # Small enough to train in seconds on the offline MNIST sample.
 TINY = dict(
-    max_labels=22,
+    label_budget=22,
     mc_samples=2,
     test_mc_samples=2,
     validation_mc_samples=1,
@@ -37,9 +37,9 @@ def test_run_writes_results_and_prints_a_summary(tmp_path, capsys, tiny_teaching
             "repeated-mnist",
             "--acquisition",
             "bald",
-            "--batch-size",
+            "--acquisition-size",
             "2",
-            "--max-labels",
+            "--label-budget",
             "22",
             "--mc-samples",
             "2",
@@ -64,9 +64,9 @@ def test_run_writes_results_and_prints_a_summary(tmp_path, capsys, tiny_teaching
                 "repeated-mnist",
                 "--acquisition",
                 "bald",
-                "--batch-size",
+                "--acquisition-size",
                 "2",
-                "--max-labels",
+                "--label-budget",
                 "22",
                 "--mc-samples",
                 "2",
@@ -84,9 +84,9 @@ def test_run_writes_results_and_prints_a_summary(tmp_path, capsys, tiny_teaching
             "repeated-mnist",
             "--acquisition",
             "bald",
-            "--batch-size",
+            "--acquisition-size",
             "3",
-            "--max-labels",
+            "--label-budget",
             "22",
             "--mc-samples",
             "2",
@@ -96,13 +96,13 @@ def test_run_writes_results_and_prints_a_summary(tmp_path, capsys, tiny_teaching
         ]
     )
     assert rc == 2
-    assert "different settings (batch_size)" in capsys.readouterr().err
+    assert "different settings (acquisition_size)" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--batch-size", "0"], "batch_size must be at least 1"),
+        (["--acquisition-size", "0"], "acquisition_size must be at least 1"),
         (["--dataset", "emnist", "--data-dir", "{tmp}"], "EMNIST"),
     ],
 )
@@ -139,10 +139,10 @@ def test_plot_writes_a_figure(tmp_path, capsys):
             "rounds": rounds,
             "config": {
                 "acquisition": "batchbald",
-                "batch_size": 10,
+                "acquisition_size": 10,
                 "seed": seed,
                 "mc_samples": 10,
-                "max_labels": 40,
+                "label_budget": 40,
             },
         }
         path = tmp_path / f"r{seed}.json"

@@ -157,7 +157,7 @@ def test_all_batch_scores_enumerates_every_subset_once():
     assert best_score == pytest.approx(float(scores_S.max())) and best in subsets
     with pytest.raises(ValueError, match="exhaustive search is limited"):
         duplicates.all_batch_scores(random_log_probs(40, 2, 2, seed=0), 10)
-    with pytest.raises(ValueError, match="batch_size"):
+    with pytest.raises(ValueError, match="acquisition_size"):
         duplicates.all_batch_scores(log_probs_N_K_C, 7)
 
 
@@ -168,8 +168,8 @@ def test_best_beats_greedy_which_beats_the_submodular_guarantee(seed):
         assert c.best_score == pytest.approx(float(c.subset_scores.max()), abs=1e-12)
         assert c.best_score + 1e-9 >= c.greedy_score >= duplicates.GREEDY_GUARANTEE * c.best_score
         assert c.best_score + 1e-9 >= c.bald_score
-        assert len(set(c.greedy_indices)) == c.batch_size
-        if c.batch_size == 1:  # the first greedy step is exact: the best single point
+        assert len(set(c.greedy_indices)) == c.acquisition_size
+        if c.acquisition_size == 1:  # the first greedy step is exact: the best single point
             assert c.greedy_score == pytest.approx(c.best_score, abs=1e-12)
 
 

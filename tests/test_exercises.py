@@ -75,17 +75,17 @@ def make_consistent_dropout(num_features, k, p, generator):
     return dropout
 
 
-def power_acquisition(scores_N, batch_size, coldness, generator):
+def power_acquisition(scores_N, acquisition_size, coldness, generator):
     uniform_N = torch.rand(scores_N.shape, generator=generator, dtype=torch.float64)
     gumbel_N = -torch.log(-torch.log(uniform_N))
     keys_N = coldness * scores_N.double().log() + gumbel_N
-    return torch.topk(keys_N, batch_size).indices.tolist()
+    return torch.topk(keys_N, acquisition_size).indices.tolist()
 
 
-def power_acquisition_multinomial(scores_N, batch_size, coldness, generator):
+def power_acquisition_multinomial(scores_N, acquisition_size, coldness, generator):
     """Sequential sampling without replacement: also correct (for moderate coldness it works)."""
     weights_N = (coldness * scores_N.double().log()).softmax(dim=0)
-    return torch.multinomial(weights_N, batch_size, generator=generator).tolist()
+    return torch.multinomial(weights_N, acquisition_size, generator=generator).tolist()
 
 
 def labels_to_reach(labels, accuracies, target):
@@ -321,39 +321,43 @@ MASK_WRONG = [
 ]
 
 
-def power_top_b(scores_N, batch_size, coldness, generator):
-    return torch.topk(scores_N, batch_size).indices.tolist()
+def power_top_b(scores_N, acquisition_size, coldness, generator):
+    return torch.topk(scores_N, acquisition_size).indices.tolist()
 
 
-def power_softmax(scores_N, batch_size, coldness, generator):
-    return _gumbel(coldness * scores_N, batch_size, generator)
+def power_softmax(scores_N, acquisition_size, coldness, generator):
+    return _gumbel(coldness * scores_N, acquisition_size, generator)
 
 
-def _gumbel(log_weights_N, batch_size, generator):
+def _gumbel(log_weights_N, acquisition_size, generator):
     uniform_N = torch.rand(log_weights_N.shape, generator=generator, dtype=torch.float64)
-    return torch.topk(log_weights_N - torch.log(-torch.log(uniform_N)), batch_size).indices.tolist()
+    return torch.topk(
+        log_weights_N - torch.log(-torch.log(uniform_N)), acquisition_size
+    ).indices.tolist()
 
 
-def power_ignores_coldness(scores_N, batch_size, coldness, generator):
-    return _gumbel(scores_N.log(), batch_size, generator)
+def power_ignores_coldness(scores_N, acquisition_size, coldness, generator):
+    return _gumbel(scores_N.log(), acquisition_size, generator)
 
 
-def power_with_replacement(scores_N, batch_size, coldness, generator):
+def power_with_replacement(scores_N, acquisition_size, coldness, generator):
     weights_N = scores_N**coldness
-    return torch.multinomial(weights_N, batch_size, replacement=True, generator=generator).tolist()
+    return torch.multinomial(
+        weights_N, acquisition_size, replacement=True, generator=generator
+    ).tolist()
 
 
-def power_underflows(scores_N, batch_size, coldness, generator):
+def power_underflows(scores_N, acquisition_size, coldness, generator):
     weights_N = scores_N.float() ** coldness
-    return torch.multinomial(weights_N, batch_size, generator=generator).tolist()
+    return torch.multinomial(weights_N, acquisition_size, generator=generator).tolist()
 
 
-def power_global_rng(scores_N, batch_size, coldness, generator):
-    return _gumbel(coldness * scores_N.log(), batch_size, None)
+def power_global_rng(scores_N, acquisition_size, coldness, generator):
+    return _gumbel(coldness * scores_N.log(), acquisition_size, None)
 
 
-def power_uniform(scores_N, batch_size, coldness, generator):
-    return torch.randperm(len(scores_N), generator=generator)[:batch_size].tolist()
+def power_uniform(scores_N, acquisition_size, coldness, generator):
+    return torch.randperm(len(scores_N), generator=generator)[:acquisition_size].tolist()
 
 
 POWER_WRONG = [

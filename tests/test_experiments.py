@@ -66,7 +66,7 @@ def test_every_experiment_config_is_valid():
     for tag, spec in EXPERIMENTS.items():
         for acquisition, b in spec["runs"]:
             config = experiment_config(tag, acquisition, b, spec["seeds"][0])
-            assert config.batch_size == b and config.dataset == spec["dataset"]
+            assert config.acquisition_size == b and config.dataset == spec["dataset"]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -127,14 +127,17 @@ def test_batch_diversity_counts_distinct_and_new_originals():
     from bbal_tutorial.lessons.repeated_mnist import batch_diversity, diversity_summary
 
     results = {
-        "config": {"acquisition": "bald", "batch_size": 4},
+        "config": {"acquisition": "bald", "acquisition_size": 4},
         "rounds": _rounds([1, 1, 2, 3], [4, 2, 2, 5]),
     }
     assert batch_diversity(results) == [
         {"n_labeled": 20, "batch": 4, "distinct": 3, "new": 3},
         {"n_labeled": 24, "batch": 4, "distinct": 3, "new": 2},  # image 2 was acquired before
     ]
-    other = {"config": {"acquisition": "bald", "batch_size": 4}, "rounds": _rounds([1, 2, 3, 4])}
+    other = {
+        "config": {"acquisition": "bald", "acquisition_size": 4},
+        "rounds": _rounds([1, 2, 3, 4]),
+    }
     (row,) = diversity_summary([results, other])
     assert (row["acquisition"], row["b"], row["seeds"]) == ("bald", 4, 2)
     assert row["distinct per batch"] == pytest.approx((3 + 3 + 4) / 3)
@@ -191,7 +194,7 @@ def test_rounds_and_method_summary_and_table():
     def run(acquisition, b, seed, accuracies):
         batches = [[seed * 100 + i * b + j for j in range(b)] for i in range(len(accuracies) - 1)]
         return {
-            "config": {"acquisition": acquisition, "batch_size": b, "seed": seed},
+            "config": {"acquisition": acquisition, "acquisition_size": b, "seed": seed},
             "rounds": _rounds(*batches, accuracies=accuracies),
         }
 
@@ -229,7 +232,7 @@ def test_run_data_rebuilds_the_pool_a_run_acquired_from(tmp_path):
 
     torch.set_num_threads(1)
     config = experiment_config("repeated-mnist", "bald", 5, 0)
-    config.max_train_images, config.max_labels, config.validation_size = 40, 25, 20
+    config.max_train_images, config.label_budget, config.validation_size = 40, 25, 20
     config.max_epochs, config.samples_per_epoch, config.max_test_size = 1, 64, 50
     config.mc_samples = config.test_mc_samples = 2
     results = run_experiment(config, progress=False)
@@ -268,14 +271,17 @@ def test_ceiling_summary_counts_picks_to_the_log_k_ceiling():
 
     ceiling = math.log(10)
     run = {
-        "config": {"acquisition": "batchbald", "batch_size": 4, "mc_samples": 10},
+        "config": {"acquisition": "batchbald", "acquisition_size": 4, "mc_samples": 10},
         "rounds": [
             {"scores": [1.0, 2.0, 0.96 * ceiling, ceiling]},  # reaches 95% at pick 3
             {"scores": [1.0, 1.5, 2.0, 2.1]},  # never
             {"scores": []},
         ],
     }
-    other = {"config": {"acquisition": "bald", "batch_size": 4, "mc_samples": 10}, "rounds": []}
+    other = {
+        "config": {"acquisition": "bald", "acquisition_size": 4, "mc_samples": 10},
+        "rounds": [],
+    }
     (row,) = ceiling_summary([run, other])
     assert row["b"] == 4 and row["batches"] == 2 and row["log K"] == pytest.approx(ceiling)
     assert row["picks to 95% of log K"] == 3 and row["batches reaching it"] == 1
@@ -350,8 +356,8 @@ def test_estimate_run_seconds_adds_up_the_work_of_every_round():
         dataset="emnist",
         acquisition="bald",
         initial_per_class=0,
-        batch_size=5,
-        max_labels=10,
+        acquisition_size=5,
+        label_budget=10,
         samples_per_epoch=640,
         train_batch_size=64,
         validation_size=100,
@@ -413,7 +419,7 @@ def test_label_diversity_summary_by_hand():
 
     def run(acquisition, seed, labels):
         return {
-            "config": {"acquisition": acquisition, "batch_size": 2, "seed": seed},
+            "config": {"acquisition": acquisition, "acquisition_size": 2, "seed": seed},
             "rounds": [{"acquired_labels": labels[:2]}, {"acquired_labels": labels[2:]}],
         }
 

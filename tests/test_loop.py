@@ -52,12 +52,12 @@ def tiny_config(**overrides) -> ExperimentConfig:
     settings = dict(
         dataset="mnist",
         acquisition="batchbald",
-        batch_size=2,
+        acquisition_size=2,
         mc_samples=3,
         test_mc_samples=3,
         validation_mc_samples=2,
         num_samples=20,
-        max_labels=9,
+        label_budget=9,
         max_epochs=2,
         patience=1,
         samples_per_epoch=32,
@@ -164,12 +164,14 @@ def test_finished_run_is_returned_not_rerun(tmp_path, monkeypatch):
 
 def test_resume_refuses_other_settings(tmp_path):
     out = tmp_path / "run.json"
-    run_experiment(tiny_config(max_labels=5), out, experiment=tiny_experiment(), progress=False)
-    with pytest.raises(ValueError, match="different settings.*batch_size"):
-        run_experiment(tiny_config(batch_size=1), out, experiment=tiny_experiment(), progress=False)
+    run_experiment(tiny_config(label_budget=5), out, experiment=tiny_experiment(), progress=False)
+    with pytest.raises(ValueError, match="different settings.*acquisition_size"):
+        run_experiment(
+            tiny_config(acquisition_size=1), out, experiment=tiny_experiment(), progress=False
+        )
     with pytest.raises(FileExistsError):
         run_experiment(
-            tiny_config(max_labels=5),
+            tiny_config(label_budget=5),
             out,
             experiment=tiny_experiment(),
             progress=False,
@@ -188,7 +190,9 @@ def test_every_acquisition_plugs_in_by_name(method, monkeypatch):
 
     monkeypatch.setattr(loop, "predict_log_probs", counting_predict)
     results = run_experiment(
-        tiny_config(acquisition=method, max_labels=5), experiment=tiny_experiment(), progress=False
+        tiny_config(acquisition=method, label_budget=5),
+        experiment=tiny_experiment(),
+        progress=False,
     )
     assert [r["n_labeled"] for r in results["rounds"]] == [3, 5]
     # random acquisition never needs the K forward passes over the pool
@@ -198,8 +202,8 @@ def test_every_acquisition_plugs_in_by_name(method, monkeypatch):
 def test_bad_settings_and_files(tmp_path):
     with pytest.raises(ValueError, match="unknown acquisition function 'badld'"):
         tiny_config(acquisition="badld")
-    with pytest.raises(ValueError, match="batch_size must be at least 1"):
-        tiny_config(batch_size=0)
+    with pytest.raises(ValueError, match="acquisition_size must be at least 1"):
+        tiny_config(acquisition_size=0)
     with pytest.raises(ValueError, match="unknown setting"):
         ExperimentConfig.from_dict({"bacth_size": 3})
     with pytest.raises(FileNotFoundError, match="no results file"):
@@ -214,7 +218,7 @@ def test_bad_settings_and_files(tmp_path):
 
 def test_learns_something():
     """The loop really trains: on the easy generated task the last model beats chance clearly."""
-    config = tiny_config(max_epochs=6, patience=6, samples_per_epoch=128, max_labels=7)
+    config = tiny_config(max_epochs=6, patience=6, samples_per_epoch=128, label_budget=7)
     results = run_experiment(config, experiment=tiny_experiment(), progress=False)
     assert results["rounds"][-1]["test_accuracy"] >= 0.6  # chance is 1/3
 
@@ -222,16 +226,18 @@ def test_learns_something():
 def test_a_finished_run_can_be_extended_to_a_larger_label_budget(tmp_path):
     reference = run_experiment(tiny_config(), experiment=tiny_experiment(), progress=False)
     out = tmp_path / "run.json"
-    # max_labels=6 ends with a truncated acquisition (3 -> 5 -> 6): that round must be redone
+    # label_budget=6 ends with a truncated acquisition (3 -> 5 -> 6): that round must be redone
     short = run_experiment(
-        tiny_config(max_labels=6), out, experiment=tiny_experiment(), progress=False
+        tiny_config(label_budget=6), out, experiment=tiny_experiment(), progress=False
     )
     assert [r["n_labeled"] for r in short["rounds"]] == [3, 5, 6]
     extended = run_experiment(tiny_config(), out, experiment=tiny_experiment(), progress=False)
     assert stable(extended) == stable(reference)
-    assert extended["config"]["max_labels"] == 9
+    assert extended["config"]["label_budget"] == 9
     with pytest.raises(ValueError, match="cannot shrink"):
-        run_experiment(tiny_config(max_labels=4), out, experiment=tiny_experiment(), progress=False)
+        run_experiment(
+            tiny_config(label_budget=4), out, experiment=tiny_experiment(), progress=False
+        )
 
 
 def test_write_json_atomic_leaves_no_temporary_files_and_normal_permissions(tmp_path):

@@ -39,9 +39,9 @@ def test_same_point_same_output_whatever_its_batch_and_position(model, x_N):
 
 
 def test_predict_log_probs_independent_of_batch_size_incl_smaller_last_batch(model, x_N):
-    a = predict_log_probs(model, x_N, 5, batch_size=4, progress=False)  # last batch holds 3
-    b = predict_log_probs(model, x_N, 5, batch_size=100, progress=False)
-    c = predict_log_probs(model, x_N, 5, memory_budget_bytes=10_000, progress=False)
+    a = predict_log_probs(model, x_N, 5, chunk_size=4, progress=False)  # last batch holds 3
+    b = predict_log_probs(model, x_N, 5, chunk_size=100, progress=False)
+    c = predict_log_probs(model, x_N, 5, memory_budget=10_000, progress=False)
     assert a.shape == (23, 5, 10) and a.dtype == torch.float32
     torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(a, c, rtol=1e-5, atol=1e-5)

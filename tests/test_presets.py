@@ -15,7 +15,11 @@ def test_every_preset_is_a_valid_config_with_a_reason(preset, dataset):
 
 def test_paper_preset_follows_the_paper():
     mnist = preset_settings("paper", "mnist")
-    assert (mnist["batch_size"], mnist["mc_samples"], mnist["validation_size"]) == (10, 100, 1024)
+    assert (mnist["acquisition_size"], mnist["mc_samples"], mnist["validation_size"]) == (
+        10,
+        100,
+        1024,
+    )
     repeated = preset_settings("paper", "repeated-mnist")
     assert (repeated["mc_samples"], repeated["validation_size"], repeated["num_repeats"]) == (
         10,
@@ -23,7 +27,7 @@ def test_paper_preset_follows_the_paper():
         3,
     )
     emnist = preset_settings("paper", "emnist")
-    assert (emnist["batch_size"], emnist["initial_per_class"], emnist["model"]) == (
+    assert (emnist["acquisition_size"], emnist["initial_per_class"], emnist["model"]) == (
         5,
         0,
         "emnist-cnn",
@@ -37,14 +41,14 @@ def test_teaching_keeps_the_papers_b_and_k_on_repeated_mnist():
         preset_settings("paper", "repeated-mnist"),
     )
     assert (
-        teaching["batch_size"] == paper["batch_size"]
+        teaching["acquisition_size"] == paper["acquisition_size"]
         and teaching["mc_samples"] == paper["mc_samples"]
     )
     assert teaching["max_train_images"] is not None
 
 
 def test_overrides_and_errors():
-    assert make_config("teaching", "mnist", batch_size=3, seed=7).batch_size == 3
+    assert make_config("teaching", "mnist", acquisition_size=3, seed=7).acquisition_size == 3
     with pytest.raises(ValueError, match="unknown preset"):
         make_config("fast", "mnist")
     with pytest.raises(ValueError, match="no settings for dataset"):

@@ -130,9 +130,9 @@ def test_batch_picks_panel_slices_both_batches_when_the_slider_moves():
     log_probs, original_N = duplicate_pool_log_probs()
     images = torch.rand(len(original_N), 28, 28)
     panel = duplicates.batch_picks_panel(
-        log_probs, images, original_N, max_batch_size=6, batch_size=2
+        log_probs, images, original_N, max_acquisition_size=6, acquisition_size=2
     )
-    slider = panel.controls["batch_size"]
+    slider = panel.controls["acquisition_size"]
     assert (slider.min, slider.max, slider.continuous_update) == (1, 6, False)
     assert [len(row) for row in image_rows(plt.gcf())] == [2, 2]
 
@@ -153,7 +153,7 @@ def test_batch_picks_panel_slices_both_batches_when_the_slider_moves():
 def test_log_k_ceiling_panel_draws_a_ceiling_per_k_on_click(capsys):
     log_probs, original_N = duplicate_pool_log_probs(K=12)
     panel = duplicates.log_k_ceiling_panel(
-        log_probs, original_N, k_values=(2, 12), batch_size=4, num_samples=200
+        log_probs, original_N, k_values=(2, 12), acquisition_size=4, num_samples=200
     )
     ceilings = sorted(
         line.get_ydata()[0] for line in plt.gca().get_lines() if line.get_linestyle() == "--"
@@ -207,7 +207,7 @@ def test_score_spread_panel_rescores_with_the_first_k_samples(capsys):
 TINY_OVERRIDES = dict(
     samples_per_epoch=64, max_epochs=1, validation_size=20, max_test_size=100, num_samples=500
 )
-TINY_CONTROLS = dict(max_train_images=40, max_labels=30, mc_samples=2, batch_size=5)
+TINY_CONTROLS = dict(max_train_images=40, label_budget=30, mc_samples=2, acquisition_size=5)
 
 
 @pytest.fixture
@@ -223,15 +223,15 @@ def one_thread():
 def test_live_run_config_maps_each_control_onto_the_experiment_config():
     values = dict(
         acquisition="bald",
-        batch_size=7,
+        acquisition_size=7,
         mc_samples=4,
         num_repeats=2,
         noise_std=0.25,
         max_train_images=300,
-        max_labels=90,
+        label_budget=90,
         seed=3,
     )
-    config = presets.live_run_config(values, overrides={"max_epochs": 2, "batch_size": 40})
+    config = presets.live_run_config(values, overrides={"max_epochs": 2, "acquisition_size": 40})
     assert config.dataset == "repeated-mnist"
     for name, value in values.items():
         assert getattr(config, name) == value, name  # a control wins over an override
@@ -246,7 +246,7 @@ def test_live_run_config_maps_each_control_onto_the_experiment_config():
 
 
 def test_live_run_rounds_counts_like_the_loop():
-    config = presets.live_run_config(dict(batch_size=10, max_labels=55))
+    config = presets.live_run_config(dict(acquisition_size=10, label_budget=55))
     assert widgets.live_run_rounds(config, 20, 1000) == 1 + 4  # 20 -> 30 -> 40 -> 50 -> 55
     assert widgets.live_run_rounds(config, 20, 12) == 1 + 2  # the pool runs out first
 
@@ -255,14 +255,14 @@ def test_live_run_panel_builds_and_moving_a_control_runs_nothing():
     panel = widgets.live_run_panel(defaults=TINY_CONTROLS, overrides=TINY_OVERRIDES)
     assert list(panel.controls) == list(presets.LIVE_RUN_CONTROLS)
     assert panel.controls["acquisition"].value == "batchbald"  # the default method
-    assert panel.controls["max_labels"].value == 30  # from the defaults
+    assert panel.controls["label_budget"].value == 30  # from the defaults
     sliders = [c for c in panel.controls.values() if hasattr(c, "continuous_update")]
     assert sliders and not any(c.continuous_update for c in sliders)
-    panel.controls["batch_size"].value = 8
+    panel.controls["acquisition_size"].value = 8
     panel.controls["acquisition"].value = "random"
     assert panel.figures_drawn == 0 and panel.results is None
     config = panel.config()
-    assert (config.batch_size, config.acquisition, config.max_labels) == (8, "random", 30)
+    assert (config.acquisition_size, config.acquisition, config.label_budget) == (8, "random", 30)
     assert (config.max_epochs, config.samples_per_epoch) == (1, 64)
 
     mnist = widgets.live_run_panel(dataset="mnist")
@@ -284,7 +284,7 @@ def test_a_tiny_live_run_redraws_the_plot_after_every_round(monkeypatch, one_thr
     monkeypatch.setattr(widgets, "plot_live_run", recording_plot)
     cached = [
         {
-            "config": {"acquisition": "random", "batch_size": b, "seed": 0, "mc_samples": 10},
+            "config": {"acquisition": "random", "acquisition_size": b, "seed": 0, "mc_samples": 10},
             "rounds": [
                 {"n_labeled": 20, "test_accuracy": 0.5},
                 {"n_labeled": 30, "test_accuracy": 0.6},
@@ -336,10 +336,10 @@ def _cached_run(acquisition, b, seed, accuracies):
     return {
         "config": {
             "acquisition": acquisition,
-            "batch_size": b,
+            "acquisition_size": b,
             "seed": seed,
             "mc_samples": 10,
-            "max_labels": 80,
+            "label_budget": 80,
         },
         "dataset_source": "test data",
         "finished": "2026-11-22T10:00:00+00:00",
@@ -357,8 +357,8 @@ def test_batch_size_curves_panel_redraws_the_cached_curves_of_the_chosen_b(capsy
         _cached_run("batchbald", 10, 0, [0.5, 0.85]),
         _cached_run("random", 10, 0, [0.5, 0.55]),
     ]
-    panel = acquisition_size.batch_size_curves_panel(runs, batch_size=5, target=0.8)
-    slider = panel.controls["batch_size"]
+    panel = acquisition_size.batch_size_curves_panel(runs, acquisition_size=5, target=0.8)
+    slider = panel.controls["acquisition_size"]
     assert list(slider.options) == [1, 5, 10] and not slider.continuous_update
     labels = [t.get_text() for t in plt.gca().get_legend().get_texts()]
     assert labels == ["BALD (b=1)", "BALD (b=5)", "BatchBALD (b=5)"]

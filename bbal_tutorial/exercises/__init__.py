@@ -40,7 +40,7 @@ Exercises and the checks they use (all importable from this package):
 ``check_batchbald_greedy_step(fn)`` ``fn(log_probs_N_K_C, chosen) -> int``, BatchBALD's next pick
 ``check_consistent_masks(fn)``      ``fn(num_features, k, p, generator) -> dropout``, where
                                     ``dropout(h_B_F) -> h_B_K_F`` reuses the same k masks
-``check_power_acquisition(fn)``     ``fn(scores_N, batch_size, coldness, generator) -> list[int]``
+``check_power_acquisition(fn)``     ``fn(scores_N, b, coldness, generator) -> list[int]``
 ``check_labels_to_reach(fn)``       ``fn(labels, accuracies, target) -> int | None``
 ``check_acquired_label_entropy``    ``fn(labels, num_classes) -> float`` (nats)
 ``check_choice(question, answer)``  a multiple-choice answer, ``"a"``, ``"b"``, ...

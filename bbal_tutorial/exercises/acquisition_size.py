@@ -23,11 +23,11 @@ POWER_Z = 5.0
 def check_power_acquisition(
     fn: Callable[[torch.Tensor, int, float, torch.Generator], list[int]], *, strict: bool = False
 ) -> bool | None:
-    """Check ``fn(scores_N, batch_size, coldness, generator) -> list[int]``: ``batch_size``
-    distinct indices drawn without replacement with ``p(n) ∝ score_n^coldness`` (e.g. Gumbel-top-k
-    on ``coldness · log score``).
+    """Check ``fn(scores_N, acquisition_size, coldness, generator) -> list[int]``:
+    ``acquisition_size`` distinct indices drawn without replacement with
+    ``p(n) ∝ score_n^coldness`` (e.g. Gumbel-top-k on ``coldness · log score``).
 
-    Checks the length, distinctness and range; that ``batch_size = N`` is a permutation; that
+    Checks the length, distinctness and range; that ``acquisition_size = N`` is a permutation; that
     coldness 10,000 gives the top-b scores; that the generator makes it reproducible; and that
     over :data:`POWER_DRAWS` draws each index's first-pick frequency lies within
     :data:`POWER_Z` standard errors of its probability, for coldness 0 (uniform), 1 and 3.
@@ -35,14 +35,14 @@ def check_power_acquisition(
     scores_N = torch.tensor([0.2, 0.05, 0.9, 0.4, 0.7, 0.1], dtype=torch.float64)
     N = scores_N.shape[0]
 
-    def draw(batch_size: int, coldness: float, generator: torch.Generator, what: str) -> list:
+    def draw(acquisition_size: int, coldness: float, generator: torch.Generator, what: str) -> list:
         got = _call(
             fn,
             scores_N.clone(),
-            batch_size,
+            acquisition_size,
             coldness,
             generator,
-            context=f"for batch_size = {batch_size}, coldness = {coldness:g} {what}",
+            context=f"for acquisition_size = {acquisition_size}, coldness = {coldness:g} {what}",
         )
         if isinstance(got, torch.Tensor):
             got = got.tolist()
@@ -50,9 +50,9 @@ def check_power_acquisition(
             indices = [operator.index(i) for i in got]
         except TypeError:
             raise _MismatchError(f"returned {got!r}; return a list of int pool indices") from None
-        if len(indices) != batch_size:
+        if len(indices) != acquisition_size:
             raise _MismatchError(
-                f"returned {len(indices)} indices for batch_size = {batch_size} {what}"
+                f"returned {len(indices)} indices for acquisition_size = {acquisition_size} {what}"
             )
         if len(set(indices)) != len(indices):
             raise _MismatchError(
@@ -77,9 +77,11 @@ def check_power_acquisition(
     def run() -> str:
         generator = torch.Generator().manual_seed(0)
         draw(3, 1.0, generator, "")
-        permutation = draw(N, 1.0, generator, "(batch_size = N)")
+        permutation = draw(N, 1.0, generator, "(acquisition_size = N)")
         if sorted(permutation) != list(range(N)):
-            raise _MismatchError(f"batch_size = N must return every index once, got {permutation}")
+            raise _MismatchError(
+                f"acquisition_size = N must return every index once, got {permutation}"
+            )
         first = draw(3, 1.0, torch.Generator().manual_seed(7), "")
         if draw(3, 1.0, torch.Generator().manual_seed(7), "") != first:
             raise _MismatchError(

@@ -135,7 +135,11 @@ def plot_recorded_batch_scores(runs: Sequence[Results], ax: Axes | None = None) 
     ax.set_xlabel("picks so far $i$")
     ax.set_ylabel(r"$\mathbb{I}(y_1,\ldots,y_i;\boldsymbol{\omega})$ (nats)")
     sizes = sorted(
-        {res["config"]["batch_size"] for res in runs if res["config"]["acquisition"] == "batchbald"}
+        {
+            res["config"]["acquisition_size"]
+            for res in runs
+            if res["config"]["acquisition"] == "batchbald"
+        }
     )
     where = f"b = {sizes[0]}: " if len(sizes) == 1 else ""
     ax.set_title(f"{where}{len(batches)} recorded batches (dark: early, light: late)", fontsize=10)
@@ -186,7 +190,7 @@ def plot_coldness_sweep(sweep: Mapping[str, Any], axes: Sequence[Axes] | None = 
         ax.grid(alpha=0.3)
     right.legend(fontsize="small", loc="upper left")
     left.set_title(
-        f"b = {sweep['batch_size']}, mean of {sweep['repeats']} draws per β", fontsize=10
+        f"b = {sweep['acquisition_size']}, mean of {sweep['repeats']} draws per β", fontsize=10
     )
     return [left, right]
 
@@ -194,7 +198,7 @@ def plot_coldness_sweep(sweep: Mapping[str, Any], axes: Sequence[Axes] | None = 
 def batch_size_curves_panel(
     runs: list[dict[str, Any]],
     *,
-    batch_size: int = 10,
+    acquisition_size: int = 10,
     target: float | None = None,
     methods: tuple[str, ...] = ("bald", "batchbald"),
     reference: tuple[str, int] | None = ("bald", 1),
@@ -205,14 +209,14 @@ def batch_size_curves_panel(
     """
 
     sizes = sorted(
-        {r["config"]["batch_size"] for r in runs if r["config"]["acquisition"] in methods}
+        {r["config"]["acquisition_size"] for r in runs if r["config"]["acquisition"] in methods}
     )
     if not sizes:
         raise ValueError(f"no cached runs of {methods} to show; run `make reproduce` first")
     controls = {
-        "batch_size": widgets.SelectionSlider(
+        "acquisition_size": widgets.SelectionSlider(
             options=sizes,
-            value=batch_size if batch_size in sizes else sizes[len(sizes) // 2],
+            value=acquisition_size if acquisition_size in sizes else sizes[len(sizes) // 2],
             description="batch size b",
             continuous_update=False,
             style={"description_width": "initial"},
@@ -220,19 +224,25 @@ def batch_size_curves_panel(
     }
 
     def is_reference(config: dict[str, Any]) -> bool:
-        return reference is not None and (config["acquisition"], config["batch_size"]) == reference
+        return (
+            reference is not None
+            and (config["acquisition"], config["acquisition_size"]) == reference
+        )
 
-    def draw(batch_size: int) -> None:
+    def draw(acquisition_size: int) -> None:
         shown = [
             r
             for r in runs
-            if (r["config"]["acquisition"] in methods and r["config"]["batch_size"] == batch_size)
+            if (
+                r["config"]["acquisition"] in methods
+                and r["config"]["acquisition_size"] == acquisition_size
+            )
             or is_reference(r["config"])
         ]
         plot_learning_curves(
             shown,
             target_accuracies=() if target is None else (target,),
-            title=f"b = {batch_size}",
+            title=f"b = {acquisition_size}",
         )
         plt.show()
         print(figure_caption(shown))
@@ -242,12 +252,13 @@ def batch_size_curves_panel(
             group = [
                 r
                 for r in shown
-                if r["config"]["acquisition"] == method and r["config"]["batch_size"] == batch_size
+                if r["config"]["acquisition"] == method
+                and r["config"]["acquisition_size"] == acquisition_size
             ]
             if group:
                 s = labels_to_reach_summary(group, target)
                 print(
-                    f"{method} (b={batch_size}) reaches {target:.0%} at "
+                    f"{method} (b={acquisition_size}) reaches {target:.0%} at "
                     f"{s['per_seed']} labels (median {s['median'] or 'never'})"
                 )
 
@@ -270,7 +281,7 @@ def ceiling_summary(runs: Sequence[Results], fraction: float = 0.95) -> list[dic
         ceiling = math.log(results["config"]["mc_samples"])
         for record in results["rounds"]:
             if record["scores"]:
-                b = results["config"]["batch_size"]
+                b = results["config"]["acquisition_size"]
                 groups.setdefault(b, []).append((ceiling, record["scores"]))
     rows = []
     for b, batches in sorted(groups.items()):
@@ -297,7 +308,7 @@ def ceiling_summary(runs: Sequence[Results], fraction: float = 0.95) -> list[dic
 def coldness_sweep(
     log_probs_N_K_C: torch.Tensor,
     original_N: torch.Tensor,
-    batch_size: int,
+    acquisition_size: int,
     coldnesses: Sequence[float],
     *,
     modes: Sequence[str] = ("power", "softmax", "softrank"),
@@ -318,7 +329,7 @@ def coldness_sweep(
 
     if repeats < 1:
         raise ValueError(f"repeats must be at least 1, got {repeats}")
-    top = get_bald_batch(log_probs_N_K_C, batch_size).indices
+    top = get_bald_batch(log_probs_N_K_C, acquisition_size).indices
     top_set = set(top)
 
     def stats(batches: Sequence[Sequence[int]]) -> dict[str, float]:
@@ -328,26 +339,32 @@ def coldness_sweep(
 
     sweep: dict = {
         "coldness": list(coldnesses),
-        "batch_size": batch_size,
+        "acquisition_size": acquisition_size,
         "repeats": repeats,
         "modes": {},
         "top_b": stats([top]),
         "random": stats(
             [
-                acquire("random", log_probs_N_K_C, batch_size, seed=seed + r).indices
+                acquire("random", log_probs_N_K_C, acquisition_size, seed=seed + r).indices
                 for r in range(repeats)
             ]
         ),
     }
     if with_batchbald:
-        batch = get_batchbald_batch(log_probs_N_K_C, batch_size, num_samples=num_samples, seed=seed)
+        batch = get_batchbald_batch(
+            log_probs_N_K_C, acquisition_size, num_samples=num_samples, seed=seed
+        )
         sweep["batchbald"] = stats([batch.indices])
     for mode in modes:
         rows = [
             stats(
                 [
                     acquire(
-                        f"{mode}-bald", log_probs_N_K_C, batch_size, seed=seed + r, coldness=beta
+                        f"{mode}-bald",
+                        log_probs_N_K_C,
+                        acquisition_size,
+                        seed=seed + r,
+                        coldness=beta,
                     ).indices
                     for r in range(repeats)
                 ]

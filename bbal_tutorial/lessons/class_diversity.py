@@ -131,11 +131,13 @@ def estimate_run_seconds(
     measured costs: ``forward_seconds`` per (image, MC sample) forward pass,
     ``train_step_seconds`` per training batch, ``select_seconds`` per acquisition.
 
-    Rounds: one on the initial labels, then one per batch of ``batch_size`` until ``max_labels``.
+    Rounds: one on the initial labels, then one per batch of ``acquisition_size`` until
+    ``label_budget``.
     Each round trains ``epochs`` epochs (no training while nothing is labelled) of
     ``samples_per_epoch`` draws, checks the validation set after each epoch, evaluates the test
     set and scores the pool (except random acquisition) -- as :func:`bbal_tutorial.loop.run_round`
-    does. The pool shrinks by ``batch_size`` a round. Ignores data loading and Python overhead.
+    does. The pool shrinks by ``acquisition_size`` a round. Ignores data loading and Python
+    overhead.
     """
     if min(forward_seconds, train_step_seconds, select_seconds) < 0 or epochs < 1:
         raise ValueError("costs must be >= 0 and epochs >= 1")
@@ -144,7 +146,7 @@ def estimate_run_seconds(
     steps_per_epoch = math.ceil(config.samples_per_epoch / config.train_batch_size)
     total = 0.0
     for r in range(acquisitions + 1):
-        labelled = initial + r * config.batch_size
+        labelled = initial + r * config.acquisition_size
         if labelled > 0:
             total += epochs * steps_per_epoch * train_step_seconds
             checks = config.validation_size * config.validation_mc_samples  # per epoch
@@ -152,7 +154,7 @@ def estimate_run_seconds(
         total += test_size * config.test_mc_samples * forward_seconds
         if r < acquisitions:  # the last round only trains and evaluates
             if config.acquisition != "random":
-                pool = pool_size - r * config.batch_size
+                pool = pool_size - r * config.acquisition_size
                 total += pool * config.mc_samples * forward_seconds
             total += select_seconds
     return total
@@ -173,8 +175,8 @@ def measure_costs(
     right shapes (so no dataset is needed): ``"forward_seconds"`` per (image, MC sample) forward
     pass of ``config.model``, ``"train_step_seconds"`` per training step of ``train_batch_size``
     images, and ``"select_seconds"``, a dictionary: for each of ``acquisitions`` (default:
-    ``config.acquisition``), the seconds of one acquisition of ``config.batch_size`` points from
-    a pool of ``pool_size`` -- timed on ``measure_pool`` and on a quarter as many random pool
+    ``config.acquisition``), the seconds of one acquisition of ``config.acquisition_size`` points
+    from a pool of ``pool_size`` -- timed on ``measure_pool`` and on a quarter as many random pool
     points and extrapolated along the line through the two (an acquisition costs a fixed part
     plus a part linear in the pool size), each the least of ``repeats`` timings.
 
@@ -216,7 +218,7 @@ def measure_costs(
                 acquire(
                     name,
                     log_probs_N_K_C,
-                    min(config.batch_size, n),
+                    min(config.acquisition_size, n),
                     seed=seed,
                     num_samples=config.num_samples,
                     coldness=config.coldness,
@@ -225,7 +227,7 @@ def measure_costs(
             return min(times)
 
         n2 = min(measure_pool, pool_size)
-        n1 = max(config.batch_size, n2 // 4)
+        n1 = max(config.acquisition_size, n2 // 4)
         select = {}
         for name in acquisitions or [config.acquisition]:
             select[name] = acquisition_seconds(name, n2)

@@ -239,8 +239,8 @@ def repeated_log_probs(
         for _ in range(repeats):
             if masks == "redrawn":
                 model.redraw_masks()
-            batch_size = points_per_batch if masks == "independent" else None
-            runs.append(predict_log_probs(model, x_N_, k, batch_size=batch_size, progress=False))
+            chunk_size = points_per_batch if masks == "independent" else None
+            runs.append(predict_log_probs(model, x_N_, k, chunk_size=chunk_size, progress=False))
     model.set_consistent(was_consistent)
     return torch.stack(runs)
 

@@ -104,7 +104,7 @@ def plot_greedy_vs_exhaustive(comparisons: Sequence[Any], ax: Axes | None = None
         _, ax = plt.subplots(figsize=(7, 4.5))
     rng = np.random.default_rng(0)  # jitter only
     for i, c in enumerate(comparisons):
-        b = c.batch_size
+        b = c.acquisition_size
         scores = _as_numpy(c.subset_scores)
         ax.scatter(
             b + rng.uniform(-0.18, 0.18, len(scores)),
@@ -158,7 +158,7 @@ def plot_greedy_vs_exhaustive(comparisons: Sequence[Any], ax: Axes | None = None
             fontsize=8,
             color=METHOD_COLOURS["batchbald"],
         )
-    ax.set_xticks([c.batch_size for c in comparisons])
+    ax.set_xticks([c.acquisition_size for c in comparisons])
     ax.set_xlabel("batch size $b$")
     ax.set_ylabel(r"$\mathbb{I}(y_1,\ldots,y_b;\boldsymbol{\omega})$ (nats)")
     ax.set_title("greedy against the best of all subsets (blue label: greedy / best)", fontsize=10)
@@ -349,8 +349,8 @@ def batch_picks_panel(
     images_N_H_W: Any,
     original_N: Any,
     *,
-    max_batch_size: int = 10,
-    batch_size: int = 5,
+    max_acquisition_size: int = 10,
+    acquisition_size: int = 5,
     num_samples: int = 10_000,
     seed: int = 0,
 ) -> widgets.Box:
@@ -358,36 +358,42 @@ def batch_picks_panel(
 
     Both methods are prefix-stable (top-b BALD's first b picks are its top-b; greedy BatchBALD's
     first b picks do not depend on how many more follow), so both batches are computed once for
-    ``max_batch_size`` and the slider only slices and redraws.
+    ``max_acquisition_size`` and the slider only slices and redraws.
     """
 
-    bald = get_bald_batch(log_probs_N_K_C, max_batch_size)
+    bald = get_bald_batch(log_probs_N_K_C, max_acquisition_size)
     batchbald = get_batchbald_batch(
-        log_probs_N_K_C, max_batch_size, num_samples=num_samples, seed=seed
+        log_probs_N_K_C, max_acquisition_size, num_samples=num_samples, seed=seed
     )
     controls = {
-        "batch_size": widgets.IntSlider(
-            value=min(batch_size, max_batch_size),
+        "acquisition_size": widgets.IntSlider(
+            value=min(acquisition_size, max_acquisition_size),
             min=1,
-            max=max_batch_size,
+            max=max_acquisition_size,
             description="batch size b",
             continuous_update=False,
             style={"description_width": "initial"},
         )
     }
 
-    def draw(batch_size: int) -> None:
-        batches = {"bald": bald.indices[:batch_size], "batchbald": batchbald.indices[:batch_size]}
+    def draw(acquisition_size: int) -> None:
+        batches = {
+            "bald": bald.indices[:acquisition_size],
+            "batchbald": batchbald.indices[:acquisition_size],
+        }
         plot_batch_picks(
             images_N_H_W,
             batches,
             original_N,
-            scores={"bald": bald.scores[:batch_size], "batchbald": batchbald.scores[:batch_size]},
+            scores={
+                "bald": bald.scores[:acquisition_size],
+                "batchbald": batchbald.scores[:acquisition_size],
+            },
             names={"bald": "top-b BALD", "batchbald": "BatchBALD"},
         )
         repeats = {name: count_repeats(b, original_N) for name, b in batches.items()}
         print(
-            f"b = {batch_size}: top-b BALD picked {repeats['bald']} repeat(s) of an image it "
+            f"b = {acquisition_size}: top-b BALD picked {repeats['bald']} repeat(s) of an image it "
             f"already had, BatchBALD {repeats['batchbald']}. Numbers under the images: BALD's "
             "individual scores; BatchBALD's cumulative I(y_1..y_i; w) (nats)."
         )
@@ -403,7 +409,7 @@ def log_k_ceiling_panel(
     original_N: Any,
     *,
     k_values: tuple[int, ...] = (3, 10, 100),
-    batch_size: int = 16,
+    acquisition_size: int = 16,
     num_samples: int = 10_000,
     seed: int = 0,
 ) -> widgets.Box:
@@ -421,8 +427,8 @@ def log_k_ceiling_panel(
             description=f"K values (1..{k_max})",
             style={"description_width": "initial"},
         ),
-        "batch_size": widgets.IntSlider(
-            value=batch_size,
+        "acquisition_size": widgets.IntSlider(
+            value=acquisition_size,
             min=1,
             max=min(40, log_probs_N_K_C.shape[0]),
             description="batch size b",
@@ -431,7 +437,7 @@ def log_k_ceiling_panel(
         ),
     }
 
-    def draw(k_text: str, batch_size: int) -> None:
+    def draw(k_text: str, acquisition_size: int) -> None:
         ks = sorted({int(part) for part in k_text.replace(",", " ").split()})
         if not ks or ks[0] < 1 or ks[-1] > k_max:
             raise ValueError(
@@ -439,7 +445,7 @@ def log_k_ceiling_panel(
             )
         batches = {
             k: get_batchbald_batch(
-                log_probs_N_K_C[:, :k], batch_size, num_samples=num_samples, seed=seed
+                log_probs_N_K_C[:, :k], acquisition_size, num_samples=num_samples, seed=seed
             )
             for k in ks
         }
@@ -467,9 +473,9 @@ _MAX_SUBSETS = 20_000
 
 
 def all_batch_scores(
-    log_probs_N_K_C: torch.Tensor, batch_size: int
+    log_probs_N_K_C: torch.Tensor, acquisition_size: int
 ) -> tuple[list[tuple[int, ...]], torch.Tensor]:
-    """``I[y_S; w]`` of every subset S of ``batch_size`` pool points, by brute force.
+    """``I[y_S; w]`` of every subset S of ``acquisition_size`` pool points, by brute force.
 
     Returns the subsets (sorted index tuples, in ``itertools.combinations`` order) and their
     scores, shape (number of subsets,), float64. Refuses more than 20,000 subsets: the search is
@@ -477,14 +483,14 @@ def all_batch_scores(
     """
     check_log_probs(log_probs_N_K_C)
     N = log_probs_N_K_C.shape[0]
-    if not 0 <= batch_size <= N:
-        raise ValueError(f"batch_size must be in 0..{N}, got {batch_size}")
-    if math.comb(N, batch_size) > _MAX_SUBSETS:
+    if not 0 <= acquisition_size <= N:
+        raise ValueError(f"acquisition_size must be in 0..{N}, got {acquisition_size}")
+    if math.comb(N, acquisition_size) > _MAX_SUBSETS:
         raise ValueError(
-            f"{math.comb(N, batch_size):,} subsets of {batch_size} out of {N} points; "
+            f"{math.comb(N, acquisition_size):,} subsets of {acquisition_size} out of {N} points; "
             f"exhaustive search is limited to {_MAX_SUBSETS:,}"
         )
-    subsets = list(itertools.combinations(range(N), batch_size))
+    subsets = list(itertools.combinations(range(N), acquisition_size))
     scores_S = torch.tensor(
         [batch_mutual_information(log_probs_N_K_C[list(s)]) for s in subsets],
         dtype=torch.float64,
@@ -493,13 +499,13 @@ def all_batch_scores(
 
 
 def exhaustive_best_batch(
-    log_probs_N_K_C: torch.Tensor, batch_size: int
+    log_probs_N_K_C: torch.Tensor, acquisition_size: int
 ) -> tuple[tuple[int, ...], float]:
-    """The subset of ``batch_size`` points with the largest ``I[y_S; w]`` and that score.
+    """The subset of ``acquisition_size`` points with the largest ``I[y_S; w]`` and that score.
 
     Ties go to the first subset in ``itertools.combinations`` order.
     """
-    subsets, scores_S = all_batch_scores(log_probs_N_K_C, batch_size)
+    subsets, scores_S = all_batch_scores(log_probs_N_K_C, acquisition_size)
     best = int(torch.argmax(scores_S))
     return subsets[best], float(scores_S[best])
 
@@ -508,7 +514,7 @@ def exhaustive_best_batch(
 class GreedyComparison:
     """For one batch size: every subset's score, the best, greedy BatchBALD's and top-b BALD's."""
 
-    batch_size: int
+    acquisition_size: int
     subset_scores: torch.Tensor
     best_indices: tuple[int, ...]
     best_score: float
@@ -543,7 +549,7 @@ def compare_greedy_to_exhaustive(
         bald = get_bald_batch(log_probs_N_K_C, b)
         comparisons.append(
             GreedyComparison(
-                batch_size=b,
+                acquisition_size=b,
                 subset_scores=scores_S,
                 best_indices=subsets[best],
                 best_score=float(scores_S[best]),

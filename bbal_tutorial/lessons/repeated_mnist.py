@@ -42,7 +42,7 @@ def plot_batch_diversity(runs: Sequence[Results], ax: Axes | None = None) -> Axe
         median = np.median([[d[n] for d in per_run] for n in common], axis=1)
         method = group[0]["config"]["acquisition"]
         ax.plot(common, median, marker=".", color=METHOD_COLOURS.get(method), label=label)
-        batch_sizes.add(group[0]["config"]["batch_size"])
+        batch_sizes.add(group[0]["config"]["acquisition_size"])
     for b in batch_sizes:
         ax.axhline(b, color="black", linestyle=":", linewidth=0.8)
     ax.set_ylim(0, max(batch_sizes, default=10) + 1)
