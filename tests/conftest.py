@@ -21,7 +21,7 @@ def make_dirichlet_log_probs(N, K, C, seed, dtype=torch.float64, alpha=0.5):
 
 
 def make_softmax_log_probs(*shape, seed=0, scale=2.0, dtype=torch.float64):
-    """``log_softmax(scale · z)`` of standard normal logits ``z`` of ``shape`` (last axis: classes)."""
+    """``log_softmax(scale · z)`` of standard normal logits ``z`` (last axis: classes)."""
     generator = torch.Generator().manual_seed(seed)
     logits = scale * torch.randn(*shape, generator=generator, dtype=dtype)
     return torch.log_softmax(logits, dim=-1)
