@@ -28,22 +28,14 @@ import torch
 
 from bbal_tutorial.information import (
     DEFAULT_MEMORY_BUDGET,
-    _bald,
-    _conditional_entropy,
-    _entropy,
-    _log_marginal,
-    _make_generator,
-    _neg_p_log_p,
-    _predictive_log_probs,
+    ChosenConfigurations,
     check_log_probs,
-    configuration_posterior,
-    entropy_given_posterior,
-    extend_exact_configurations,
-    extend_sampled_configurations,
-    merge_identical_configurations,
+    conditional_entropy,
+    entropy,
+    make_generator,
+    mutual_information,
     per_point,
-    precompute_candidate_probs,
-    sample_configurations,
+    predictive_log_probs,
 )
 
 __all__ = [
@@ -124,7 +116,7 @@ def get_random_batch(
 ) -> CandidateBatch:
     """``acquisition_size`` pool points uniformly at random without replacement; scores are 0."""
     acquisition_size = _check(log_probs_N_K_C, acquisition_size)
-    generator = _make_generator(seed)
+    generator = make_generator(seed)
     indices = torch.randperm(log_probs_N_K_C.shape[0], generator=generator)[:acquisition_size]
     return CandidateBatch(indices.tolist(), [0.0] * acquisition_size)
 
@@ -134,11 +126,12 @@ def get_max_entropy_batch(
 ) -> CandidateBatch:
     """Top-b predictive entropy ``H[y] = -sum_c p(c|x) log p(c|x)`` (``seed`` is unused)."""
     acquisition_size = _check(log_probs_N_K_C, acquisition_size)
-    return _top_b(per_point(_entropy, log_probs_N_K_C), acquisition_size)
+    return _top_b(entropy(log_probs_N_K_C, check=False), acquisition_size)
 
 
 def _variation_ratio(log_probs_N_K_C: torch.Tensor) -> torch.Tensor:
-    return 1.0 - _predictive_log_probs(log_probs_N_K_C).exp().amax(dim=1)
+    """``1 - max_c p(y=c|x)``, shape (N,), float64."""
+    return 1.0 - predictive_log_probs(log_probs_N_K_C, check=False).exp().amax(dim=1)
 
 
 def get_variation_ratios_batch(
@@ -150,6 +143,7 @@ def get_variation_ratios_batch(
 
 
 def _mean_std(log_probs_N_K_C: torch.Tensor) -> torch.Tensor:
+    """``1/C sum_c sqrt(E_k[p_k(c)^2] - E_k[p_k(c)]^2)``, shape (N,), float64."""
     probs_N_K_C = log_probs_N_K_C.double().exp()
     # population variance over the K samples (0 for K = 1); clamp rounding below 0 before sqrt
     variance_N_C = (probs_N_K_C.square().mean(dim=1) - probs_N_K_C.mean(dim=1).square()).clamp_min(
@@ -172,39 +166,13 @@ def get_bald_batch(
 ) -> CandidateBatch:
     """Top-b BALD, ``I[y;w] = H[y] - E_w H[y|w]``; scores are the individual BALD scores."""
     acquisition_size = _check(log_probs_N_K_C, acquisition_size)
-    return _top_b(per_point(_bald, log_probs_N_K_C), acquisition_size)
+    return _top_b(mutual_information(log_probs_N_K_C, check=False), acquisition_size)
 
 
 def _argmax_lowest_index(scores_N: torch.Tensor, tolerance: float) -> int:
     """Index of the maximum; among scores within ``tolerance`` of it, the lowest index."""
     best = scores_N.max()
     return int(torch.nonzero(scores_N >= best - tolerance)[0, 0])
-
-
-def _add_latest_pick(
-    log_joint_M_K: torch.Tensor,
-    components_M: torch.Tensor | None,
-    log_probs_N_K_C: torch.Tensor,
-    indices: list[int],
-    num_samples: int,
-    generator: torch.Generator,
-) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """Configurations of the chosen points after the latest pick, ``(log_joint_M_K, components_M)``.
-
-    Exact (all C^i, minus those of probability 0; ``components_M`` is None) while
-    ``C^i <= num_samples``; then sampled: drawn afresh at the switch, extended afterwards.
-    """
-    C = log_probs_N_K_C.shape[2]
-    latest_K_C = log_probs_N_K_C[indices[-1]]
-    if C ** len(indices) <= num_samples:
-        log_joint_M_K = extend_exact_configurations(log_joint_M_K, latest_K_C)
-        return log_joint_M_K[torch.isfinite(_log_marginal(log_joint_M_K))], None
-    if components_M is None:
-        return sample_configurations(log_probs_N_K_C[indices], num_samples, generator)
-    log_joint_M_K = extend_sampled_configurations(
-        log_joint_M_K, components_M, latest_K_C, generator
-    )
-    return log_joint_M_K, components_M
 
 
 @torch.no_grad()
@@ -227,10 +195,9 @@ def get_batchbald_batch(
 
     ``H[y_S, y_x] = H[y_S] + H[y_x | y_S]`` is exact (all C^i configurations of the chosen points)
     while ``C^i <= num_samples``, otherwise estimated from ``num_samples`` sampled configurations
-    (see :func:`~bbal_tutorial.information.entropy_given_posterior`). Samples are drawn once
+    (:class:`~bbal_tutorial.information.ChosenConfigurations`). Samples are drawn once
     when the estimator switches on, then each is extended with a label for every new pick from its
-    own posterior sample, so consecutive steps share samples; repeated samples are merged
-    (:func:`~bbal_tutorial.information.merge_identical_configurations`). Memory:
+    own posterior sample, so consecutive steps share samples; repeated samples are merged. Memory:
     ``num_samples × K`` float64 for the configurations plus ``memory_budget`` for the products.
 
     ``matmul_dtype`` is the dtype of the big ``(M × K) @ (K × N·C)`` products. float32 (the
@@ -245,73 +212,39 @@ def get_batchbald_batch(
         raise ValueError(f"num_samples must be at least 1, got {num_samples}")
     if matmul_dtype not in (torch.float32, torch.float64):
         raise ValueError(f"matmul_dtype must be torch.float32 or torch.float64, got {matmul_dtype}")
-    if acquisition_size == 0:
-        return CandidateBatch([], [])
     log_probs_N_K_C = log_probs_N_K_C.detach()
-    N, K, C = log_probs_N_K_C.shape
-    device = log_probs_N_K_C.device
-    generator = _make_generator(seed)
-
-    conditional_entropy_N = per_point(_conditional_entropy, log_probs_N_K_C)
-    available_N = torch.ones(N, dtype=torch.bool, device=device)
-    indices: list[int] = []
+    conditional_entropy_N = conditional_entropy(log_probs_N_K_C, check=False)
+    chosen = ChosenConfigurations(
+        log_probs_N_K_C,
+        num_samples=num_samples,
+        generator=make_generator(seed),
+        matmul_dtype=matmul_dtype,
+        memory_budget=memory_budget,
+    )
+    available_N = torch.ones(len(log_probs_N_K_C), dtype=torch.bool, device=log_probs_N_K_C.device)
     scores: list[float] = []
-    log_joint_M_K = torch.zeros((1, K), dtype=torch.float64, device=device)  # the empty config
-    components_M = None  # the posterior sample behind each sampled configuration
-    # Every step's product takes the same right-hand side p(y_x | w_k): compute it once when it
-    # fits the memory budget, instead of exponentiating all N·K·C log-probabilities per step.
-    # None: each product computes it tile by tile (bit-identical results, only slower).
-    probs_K_W = None
-    if acquisition_size > 1:
-        probs_K_W = precompute_candidate_probs(log_probs_N_K_C, matmul_dtype, memory_budget)
-    for i in range(acquisition_size):
-        if i == 0:
-            joint_entropy_N = per_point(_entropy, log_probs_N_K_C)  # H[y_x]: BALD's first step
-        else:
-            log_joint_M_K, components_M = _add_latest_pick(
-                log_joint_M_K, components_M, log_probs_N_K_C, indices, num_samples, generator
-            )
-            if components_M is None:  # exact: weight each configuration by its probability
-                posterior_M_K, log_marginal_M = configuration_posterior(log_joint_M_K)
-                weights_M = log_marginal_M.exp()
-                joint_entropy_S = _neg_p_log_p(log_marginal_M).sum()
-            else:  # sampled from p(y_S): equal weights, H[y_S] ≈ mean of -log p(c_m)
-                joint_entropy_S = -_log_marginal(log_joint_M_K).mean()
-                log_joint_U_K, weights_M = merge_identical_configurations(
-                    log_joint_M_K, torch.full_like(log_joint_M_K[:, 0], 1.0 / num_samples)
-                )
-                posterior_M_K, _ = configuration_posterior(log_joint_U_K)
-            joint_entropy_N = joint_entropy_S + entropy_given_posterior(
-                posterior_M_K,
-                weights_M,
-                log_probs_N_K_C,
-                compute_dtype=matmul_dtype,
-                memory_budget=memory_budget,
-                probs_K_W=probs_K_W,
-            )
-        chosen_conditional_entropy = conditional_entropy_N[indices].sum()
-        # cumulative I[y_S, y_x; w]; its argmax is the argmax of the gain (H[y_S] is shared)
-        mutual_information_N = joint_entropy_N - conditional_entropy_N - chosen_conditional_entropy
-        mutual_information_N = mutual_information_N.masked_fill(~available_N, -math.inf)
-        if i > 0 and matmul_dtype != torch.float64:
+    for _ in range(acquisition_size):
+        # I[y_S, y_x; w] = H[y_S, y_x] - sum_{j in S} E_w H[y_j|w] - E_w H[y_x|w] for every x;
+        # its argmax is the argmax of the gain I[y_x; w | y_S] (H[y_S] and the sum are shared)
+        chosen_conditional_entropy = conditional_entropy_N[chosen.indices].sum()
+        mutual_information_N = (
+            chosen.joint_entropy_with_each_candidate()
+            - conditional_entropy_N
+            - chosen_conditional_entropy
+        ).masked_fill(~available_N, -math.inf)
+        if chosen.screens:  # float32 products: re-score the close contenders in float64
             best = mutual_information_N.max()
             contenders = torch.nonzero(mutual_information_N >= best - RESCORE_MARGIN).squeeze(1)
             mutual_information_N[contenders] = (
-                joint_entropy_S
-                + entropy_given_posterior(
-                    posterior_M_K,
-                    weights_M,
-                    log_probs_N_K_C[contenders],
-                    memory_budget=memory_budget,
-                )
+                chosen.joint_entropy_with(contenders)
                 - conditional_entropy_N[contenders]
                 - chosen_conditional_entropy
             )
-        index = _argmax_lowest_index(mutual_information_N, TIE_TOLERANCE)
-        available_N[index] = False
-        indices.append(index)
-        scores.append(float(mutual_information_N[index]))
-    return CandidateBatch(indices, scores)
+        pick = _argmax_lowest_index(mutual_information_N, TIE_TOLERANCE)
+        available_N[pick] = False
+        scores.append(float(mutual_information_N[pick]))
+        chosen.add(pick)
+    return CandidateBatch(list(chosen.indices), scores)
 
 
 def _gumbel_top_b(
@@ -354,7 +287,7 @@ def get_stochastic_batch(
         raise ValueError(f"mode must be one of {STOCHASTIC_MODES}, got {mode!r}")
     if not (math.isfinite(coldness) and coldness >= 0):
         raise ValueError(f"coldness must be a finite number >= 0, got {coldness}")
-    scores_N = per_point(_bald, log_probs_N_K_C)
+    scores_N = mutual_information(log_probs_N_K_C, check=False)
     if mode == "power":
         log_weights_N = coldness * scores_N.clamp_min(_POWER_SCORE_FLOOR).log()
     elif mode == "softmax":
@@ -366,7 +299,7 @@ def get_stochastic_batch(
             scores_N.device
         )
         log_weights_N = -coldness * ranks_N.log()
-    indices_b = _gumbel_top_b(log_weights_N, acquisition_size, _make_generator(seed))
+    indices_b = _gumbel_top_b(log_weights_N, acquisition_size, make_generator(seed))
     return CandidateBatch(indices_b.tolist(), scores_N[indices_b].tolist())
 
 

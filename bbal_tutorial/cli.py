@@ -14,14 +14,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import matplotlib
+
 from bbal_tutorial.acquisition import ACQUISITION_NAMES
+from bbal_tutorial.config import ExperimentConfig
 from bbal_tutorial.data import DATASET_NAMES
 from bbal_tutorial.loop import run_experiment
 from bbal_tutorial.plotting import plot_runs_summary
-from bbal_tutorial.presets import make_config
-from bbal_tutorial.results import labels_to_reach, load_results
+from bbal_tutorial.presets import config_from_choices, make_config
+from bbal_tutorial.results import labels_to_reach, load_results, result_name, run_summary
 from bbal_tutorial.student import write_student_versions
-from bbal_tutorial.sweeps import _run_many, _run_parallel, _summary, reproduce_jobs
+from bbal_tutorial.sweeps import reproduce, run_many
 
 DEFAULT_OUT_DIR = Path("out")
 
@@ -34,38 +37,29 @@ DEMO_METHODS = ("random", "bald", "batchbald")
 DEMO_OVERRIDES: dict[str, Any] = dict(label_budget=100)
 
 
-def _config_from_args(args: argparse.Namespace):
-
-    overrides = {
-        name: value
-        for name, value in {
-            "acquisition": args.acquisition,
-            "acquisition_size": args.acquisition_size,
-            "mc_samples": args.mc_samples,
-            "test_mc_samples": args.mc_samples,
-            "num_samples": args.num_samples,
-            "initial_per_class": args.initial_per_class,
-            "label_budget": args.label_budget,
-            "seed": args.seed,
-            "data_source": args.data_source,
-        }.items()
-        if value is not None
-    }
-    return make_config(args.preset, args.dataset, **overrides)
+#: The ``run`` options that choose a setting (argparse's names; None when not given).
+RUN_CHOICES = (
+    "acquisition",
+    "acquisition_size",
+    "mc_samples",
+    "num_samples",
+    "initial_per_class",
+    "label_budget",
+    "seed",
+    "data_source",
+)
 
 
-def _default_out(config) -> Path:
-    return DEFAULT_OUT_DIR / (
-        f"{config.dataset}-{config.acquisition}-b{config.acquisition_size}-seed{config.seed}.json"
-    )
+def _run_name(config: ExperimentConfig) -> str:
+    return result_name(config.dataset, config.acquisition, config.acquisition_size, config.seed)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-
-    config = _config_from_args(args)
-    out = Path(args.out) if args.out else _default_out(config)
+    choices = {name: getattr(args, name) for name in RUN_CHOICES}
+    config = config_from_choices(args.preset, args.dataset, choices)
+    out = Path(args.out) if args.out else DEFAULT_OUT_DIR / _run_name(config)
     start = time.perf_counter()
-    results = run_experiment(
+    run = run_experiment(
         config,
         out,
         data_dir=args.data_dir,
@@ -74,15 +68,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         resume=not args.no_resume,
         progress=not args.quiet,
     )
-    print(_summary(results, out, time.perf_counter() - start))
+    print(run_summary(run, out, time.perf_counter() - start))
     return 0
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
-    import matplotlib
-
     matplotlib.use("Agg")
-
     runs = [load_results(path) for path in args.results]
     num_classes = args.num_classes if args.histogram else None
     fig = plot_runs_summary(runs, num_classes=num_classes)
@@ -94,20 +85,17 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    import matplotlib
-
     matplotlib.use("Agg")
-
     out_dir = Path(args.out_dir)
     start = time.perf_counter()
-
-    jobs = []
-    for m in DEMO_METHODS:
-        config = make_config(
-            args.preset, "repeated-mnist", acquisition=m, seed=args.seed, **DEMO_OVERRIDES
-        )
-        jobs.append((f"repeated-mnist-{m}-b{config.acquisition_size}-seed{args.seed}.json", config))
-    paths = _run_many(jobs, out_dir, args=args)
+    configs = [
+        make_config(args.preset, "repeated-mnist", acquisition=m, seed=args.seed, **DEMO_OVERRIDES)
+        for m in DEMO_METHODS
+    ]
+    jobs = [(_run_name(config), config) for config in configs]
+    paths = run_many(
+        jobs, out_dir, data_dir=args.data_dir, device=args.device, progress=not args.quiet
+    )
     runs = [load_results(p) for p in paths]
     fig = plot_runs_summary(runs, num_classes=10)
     figure = out_dir / "demo-repeated-mnist.png"
@@ -116,13 +104,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
         "\nRepeated MNIST (every image 3 times in the pool), one seed:\n"
         "  method      distinct images per batch of 10   mean accuracy   labels to 80% / 90%"
     )
-    for results in runs:
-        acquiring = [r for r in results["rounds"] if r["acquired_indices"]]
-        distinct = sum(len(set(r["acquired_original_indices"])) for r in acquiring)
-        mean_accuracy = sum(r["test_accuracy"] for r in results["rounds"]) / len(results["rounds"])
-        reach = [labels_to_reach(results, a) for a in (0.8, 0.9)]
+    for run in runs:
+        acquiring = [r for r in run.rounds if r.acquired_indices]
+        distinct = sum(len(set(r.acquired_original_indices)) for r in acquiring)
+        mean_accuracy = sum(run.accuracies) / len(run.rounds)
+        reach = [labels_to_reach(run, a) for a in (0.8, 0.9)]
         print(
-            f"  {results['config']['acquisition']:<10}  {distinct / len(acquiring):>22.1f}"
+            f"  {run.acquisition:<10}  {distinct / len(acquiring):>22.1f}"
             f"   {mean_accuracy:>17.3f}   "
             + " / ".join("-" if r is None else str(r) for r in reach)
         )
@@ -140,32 +128,20 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
             "reproduce writes the teaching-preset runs the notebooks read; for paper-scale runs "
             "use `python -m bbal_tutorial run --preset paper ...` (see the README)"
         )
-    out_dir = Path(args.out_dir)
-    jobs = reproduce_jobs(args.experiments, args.seeds)
-    if args.jobs < 1:
-        raise ValueError(f"--jobs must be at least 1, got {args.jobs}")
-    if args.download and args.jobs > 1:
-        raise ValueError("--download needs --jobs 1 (one process fetches the dataset)")
-    start = time.perf_counter()
-    if args.jobs == 1:
-        import torch
-
-        # One thread, as in the worker processes of --jobs N: torch's CPU results depend on the
-        # thread count, and results/ must come out the same however it is made.
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            _run_many(jobs, out_dir, args=args)
-        finally:
-            torch.set_num_threads(threads)
-    else:
-        _run_parallel(jobs, out_dir, args)
-    print(f"\n{len(jobs)} runs in {time.perf_counter() - start:.0f} s, written to {out_dir}/")
+    reproduce(
+        args.out_dir,
+        experiments=args.experiments,
+        seeds=args.seeds,
+        jobs=args.jobs,
+        download=args.download,
+        data_dir=args.data_dir,
+        device=args.device,
+        progress=not args.quiet,
+    )
     return 0
 
 
 def cmd_student(args: argparse.Namespace) -> int:
-
     written = write_student_versions(args.notebooks, args.out)
     for path in written:
         print(f"  {path}")
@@ -230,25 +206,25 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(demo)
     demo.set_defaults(func=cmd_demo)
 
-    reproduce = sub.add_parser("reproduce", help="write the results/ the notebooks read")
-    reproduce.add_argument("--out-dir", default="results")
-    reproduce.add_argument("--seeds", type=int, nargs="*", help="only these seeds")
-    reproduce.add_argument(
+    reproduce_parser = sub.add_parser("reproduce", help="write the results/ the notebooks read")
+    reproduce_parser.add_argument("--out-dir", default="results")
+    reproduce_parser.add_argument("--seeds", type=int, nargs="*", help="only these seeds")
+    reproduce_parser.add_argument(
         "--experiments",
         nargs="*",
         help="only these experiments (default: all but emnist, which needs --download)",
     )
-    reproduce.add_argument(
+    reproduce_parser.add_argument(
         "--download", action="store_true", help="download missing datasets (EMNIST: ~540 MB)"
     )
-    reproduce.add_argument(
+    reproduce_parser.add_argument(
         "--jobs",
         type=int,
         default=1,
         help="runs at once, each in its own single-threaded process (results are identical)",
     )
-    _add_common(reproduce)
-    reproduce.set_defaults(func=cmd_reproduce)
+    _add_common(reproduce_parser)
+    reproduce_parser.set_defaults(func=cmd_reproduce)
 
     student = sub.add_parser(
         "student", help="write student versions of the notebooks (solutions removed)"

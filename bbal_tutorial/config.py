@@ -1,7 +1,7 @@
 """The settings of one active-learning run, :class:`ExperimentConfig`, and everything derived from
-settings alone: how many rounds a run has (:func:`planned_rounds`), which settings decide the data
-(:data:`DATA_SETTINGS`), and the one adapter that turns values from the command line or a widget
-into a config (:func:`config_from_values`).
+settings alone: how many rounds a run has (:func:`planned_rounds`) and which settings decide the
+data (:data:`DATA_SETTINGS`, :func:`data_key`). Named settings, and the one adapter that turns
+values from the command line or a widget into a config, are in :mod:`bbal_tutorial.presets`.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from typing import Any
 
 from bbal_tutorial.acquisition import ACQUISITION_NAMES
 
-#: Settings that decide the data and splits (the panel reuses loaded data while they are equal).
-_DATA_SETTINGS = (
+#: The settings that decide the data and splits a run works on (see
+#: :func:`bbal_tutorial.loop.prepare_data`): runs that agree on them can share one loaded dataset.
+DATA_SETTINGS = (
     "dataset",
     "data_source",
     "num_repeats",
@@ -84,8 +85,14 @@ class ExperimentConfig:
         return cls(**values)
 
 
+def data_key(config: ExperimentConfig) -> tuple[Any, ...]:
+    """The values of :data:`DATA_SETTINGS`: two configs with the same key work on the same data,
+    splits and pool, whatever their acquisition function, acquisition size or K."""
+    return tuple(getattr(config, name) for name in DATA_SETTINGS)
+
+
 def planned_rounds(config: ExperimentConfig, num_initial: int, pool_size: int) -> int:
     """Rounds (trained models) of a run: one on the ``num_initial`` starting labels, then one per
     acquired batch until ``label_budget`` is reached or the pool of ``pool_size`` runs out."""
-    budget = max(0, min(config.label_budget - num_initial, pool_size))
-    return 1 + math.ceil(budget / config.acquisition_size)
+    labels_left = max(0, min(config.label_budget - num_initial, pool_size))
+    return 1 + math.ceil(labels_left / config.acquisition_size)

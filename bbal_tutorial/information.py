@@ -6,7 +6,8 @@ uniform distribution over the K samples, so ``H[w] = log K`` and every expectati
 mean over k.
 
 All results are float64 and computed in log space; ``0 · log 0 = 0``, so log-probabilities of
-``-inf`` (zero probabilities) give finite, correct results.
+``-inf`` (zero probabilities) give finite, correct results. Functions validate their input with
+:func:`check_log_probs`; the per-point ones take ``check=False`` for callers that already did.
 
 Per point (shape N):
 
@@ -31,8 +32,20 @@ Joint entropy of a set S of n points (labels ``Y_S = (y_1..y_n)``; the y's are i
   only handles the conditional ``p(y | c_m)``, a proper distribution with entries in [0, 1], so it
   is safe in float32 even when ``p(c_m, y)`` underflows.
 
+BatchBALD's score of a batch, :func:`batch_mutual_information`:
+``I[y_1..y_n; w] = H[y_1..y_n] - sum_i E_w H[y_i|w]`` (the conditional entropies add up because
+the y's are independent given w). Greedy BatchBALD needs ``H[y_S, y_x]`` of the chosen points S with
+every candidate x, step after step: :class:`ChosenConfigurations` keeps S's configurations (exact,
+then sampled) for that. The tiled products behind it live in :mod:`bbal_tutorial._kernels`
+(performance only).
+
 Information diagrams: :func:`two_variable_regions` (y and w of one point) and
 :func:`three_variable_regions` (y1, y2 and w: seven regions, centre = co-information).
+
+This module is longer than ~400 lines on purpose: it is the one place where every formula of the
+course is written, each once, and they build on each other (entropies → configurations → joint
+entropies → the greedy state → diagrams); split up, a reader would chase one derivation across
+files. The performance machinery is already out, in :mod:`bbal_tutorial._kernels`.
 """
 
 from __future__ import annotations
@@ -41,43 +54,37 @@ import math
 
 import torch
 
-
-def batch_mutual_information(log_probs_n_K_C: torch.Tensor) -> float:
-    """BatchBALD's score of a batch, exactly: ``I[y_1..y_n; w] = H[y_1..y_n] - sum_i E_w H[y_i|w]``.
-
-    The joint entropy enumerates all C^n label configurations (see
-    :func:`~bbal_tutorial.information.joint_entropy_exact`); ``n = 0`` gives 0.
-    """
-    check_log_probs(log_probs_n_K_C)
-    if log_probs_n_K_C.shape[0] == 0:
-        return 0.0
-    joint = joint_entropy_exact(log_probs_n_K_C)
-    return float(joint - conditional_entropy(log_probs_n_K_C).sum())
-
+from bbal_tutorial import _kernels
+from bbal_tutorial._kernels import DEFAULT_MEMORY_BUDGET, per_point
 
 __all__ = [
+    "DEFAULT_MEMORY_BUDGET",
+    "MAX_EXACT_CONFIGURATIONS",
+    "NORMALISATION_ATOL",
+    "ChosenConfigurations",
+    "batch_mutual_information",
     "check_log_probs",
-    "predictive_log_probs",
-    "entropy",
     "conditional_entropy",
-    "mutual_information",
+    "configuration_posterior",
+    "entropy",
+    "entropy_given_configurations",
     "exact_configurations",
     "extend_exact_configurations",
-    "sample_configurations",
     "extend_sampled_configurations",
-    "merge_identical_configurations",
-    "configuration_posterior",
-    "candidate_probs",
-    "precompute_candidate_probs",
-    "entropy_given_configurations",
-    "entropy_given_posterior",
+    "joint_entropy",
     "joint_entropy_exact",
     "joint_entropy_sampled",
-    "joint_entropy",
-    "two_variable_regions",
+    "log_marginal",
+    "make_generator",
+    "mutual_information",
+    "neg_p_log_p",
+    "per_point",
+    "predictive_log_probs",
+    "sample_configurations",
     "three_variable_regions",
-    "two_variable_regions_from_joint",
     "three_variable_regions_from_joint",
+    "two_variable_regions",
+    "two_variable_regions_from_joint",
 ]
 
 
@@ -88,30 +95,6 @@ NORMALISATION_ATOL = 1e-3
 
 #: :func:`joint_entropy_exact` refuses to enumerate more configurations than this (memory: M × K).
 MAX_EXACT_CONFIGURATIONS = 2**20
-
-
-#: Working memory (bytes) for the tiles of :func:`entropy_given_configurations`.
-DEFAULT_MEMORY_BUDGET = 256 * 2**20
-
-
-# On a CPU, moderate tiles (8 MB buffers, inside the L3 cache) ran 10-30% faster than tiles of
-# hundreds of MB on the benchmark machine; on a GPU, larger is better and the budget alone decides.
-_CPU_TILE_ROWS = 1024
-
-
-_CPU_TILE_ELEMENTS = 2**21
-
-
-# Points per chunk in the per-point quantities: bounds the float64 temporaries to ~100 MB.
-_PER_POINT_CHUNK_ELEMENTS = 2**22
-
-
-# Tiles of the product: probabilities (posterior and candidate) below `flush` are set to 0 and
-# `floor` is added to every candidate probability. With both, every product of two entries is a
-# normal number (denormals are slow on x86) and no conditional probability is 0. Effect on an
-# entropy: < C · K · flush · |log flush| + C · floor · |log floor|, ~1e-12 nats for float32 (below
-# its resolution) and ~1e-95 for float64.
-_FLUSH_AND_FLOOR = {torch.float32: (1e-15, 1e-20), torch.float64: (1e-100, 1e-150)}
 
 
 def check_log_probs(log_probs_N_K_C: torch.Tensor, *, atol: float = NORMALISATION_ATOL) -> None:
@@ -156,9 +139,31 @@ def check_log_probs(log_probs_N_K_C: torch.Tensor, *, atol: float = NORMALISATIO
         )
 
 
-def _neg_p_log_p(log_p: torch.Tensor) -> torch.Tensor:
+def neg_p_log_p(log_p: torch.Tensor) -> torch.Tensor:
     """``-p log p`` from ``log p``, with ``0 · log 0 = 0`` (``exp(-inf) · -inf`` would be NaN)."""
     return torch.where(torch.isneginf(log_p), 0.0, -log_p.exp() * log_p)
+
+
+def make_generator(seed: int | None) -> torch.Generator:
+    """A private CPU generator: reproducible under ``seed``; never touches torch's global RNG."""
+    generator = torch.Generator()
+    if seed is None:
+        generator.seed()
+    else:
+        generator.manual_seed(seed)
+    return generator
+
+
+# --------------------------------------------------------------------------------------------------
+# per point: each public function checks its input, then applies the formula (the private function
+# below it) to chunks of points (_kernels.per_point), so float64 copies of huge pools stay small
+
+
+def predictive_log_probs(log_probs_N_K_C: torch.Tensor, *, check: bool = True) -> torch.Tensor:
+    """``log p(y|x) = logsumexp_k log p(y|x,w_k) - log K``, shape (N, C), float64."""
+    if check:
+        check_log_probs(log_probs_N_K_C)
+    return per_point(_predictive_log_probs, log_probs_N_K_C)
 
 
 def _predictive_log_probs(log_probs_N_K_C: torch.Tensor) -> torch.Tensor:
@@ -167,53 +172,45 @@ def _predictive_log_probs(log_probs_N_K_C: torch.Tensor) -> torch.Tensor:
     return torch.logsumexp(log_probs_N_K_C, dim=1) - math.log(K)
 
 
-def _entropy(log_probs_N_K_C: torch.Tensor) -> torch.Tensor:
-    return _neg_p_log_p(_predictive_log_probs(log_probs_N_K_C)).sum(dim=1)
-
-
-def _conditional_entropy(log_probs_N_K_C: torch.Tensor) -> torch.Tensor:
-    return _neg_p_log_p(log_probs_N_K_C.double()).sum(dim=2).mean(dim=1)
-
-
-def _bald(log_probs_N_K_C: torch.Tensor) -> torch.Tensor:
-    return _entropy(log_probs_N_K_C) - _conditional_entropy(log_probs_N_K_C)
-
-
-def per_point(function, log_probs_N_K_C: torch.Tensor) -> torch.Tensor:
-    """Apply a per-point ``function`` to chunks of points, so float64 copies stay small."""
-    N, K, C = log_probs_N_K_C.shape
-    step = max(1, _PER_POINT_CHUNK_ELEMENTS // max(1, K * C))
-    if N <= step:
-        return function(log_probs_N_K_C)
-    return torch.cat([function(log_probs_N_K_C[i : i + step]) for i in range(0, N, step)])
-
-
-def predictive_log_probs(log_probs_N_K_C: torch.Tensor) -> torch.Tensor:
-    """``log p(y|x) = logsumexp_k log p(y|x,w_k) - log K``, shape (N, C), float64."""
-    check_log_probs(log_probs_N_K_C)
-    return per_point(_predictive_log_probs, log_probs_N_K_C)
-
-
-def entropy(log_probs_N_K_C: torch.Tensor) -> torch.Tensor:
+def entropy(log_probs_N_K_C: torch.Tensor, *, check: bool = True) -> torch.Tensor:
     """Entropy of the predictive distribution, ``H[y] = -sum_c p(c|x) log p(c|x)``, shape (N,)."""
-    check_log_probs(log_probs_N_K_C)
+    if check:
+        check_log_probs(log_probs_N_K_C)
     return per_point(_entropy, log_probs_N_K_C)
 
 
-def conditional_entropy(log_probs_N_K_C: torch.Tensor) -> torch.Tensor:
+def _entropy(log_probs_N_K_C: torch.Tensor) -> torch.Tensor:
+    return neg_p_log_p(_predictive_log_probs(log_probs_N_K_C)).sum(dim=1)
+
+
+def conditional_entropy(log_probs_N_K_C: torch.Tensor, *, check: bool = True) -> torch.Tensor:
     """Expected conditional entropy ``E_w H[y|w] = 1/K sum_k H[y|x,w_k]``, shape (N,)."""
-    check_log_probs(log_probs_N_K_C)
+    if check:
+        check_log_probs(log_probs_N_K_C)
     return per_point(_conditional_entropy, log_probs_N_K_C)
 
 
-def mutual_information(log_probs_N_K_C: torch.Tensor) -> torch.Tensor:
+def _conditional_entropy(log_probs_N_K_C: torch.Tensor) -> torch.Tensor:
+    return neg_p_log_p(log_probs_N_K_C.double()).sum(dim=2).mean(dim=1)
+
+
+def mutual_information(log_probs_N_K_C: torch.Tensor, *, check: bool = True) -> torch.Tensor:
     """BALD: ``I[y;w] = H[y] - E_w H[y|w]``, shape (N,).
 
     Non-negative up to rounding (the entropy of a mixture is at least the mean entropy); exactly 0
     for K = 1. Bounded by ``min(log C, log K)``.
     """
-    check_log_probs(log_probs_N_K_C)
-    return per_point(_bald, log_probs_N_K_C)
+    if check:
+        check_log_probs(log_probs_N_K_C)
+    return per_point(_mutual_information, log_probs_N_K_C)
+
+
+def _mutual_information(log_probs_N_K_C: torch.Tensor) -> torch.Tensor:
+    return _entropy(log_probs_N_K_C) - _conditional_entropy(log_probs_N_K_C)
+
+
+# --------------------------------------------------------------------------------------------------
+# label configurations of a set of points: log p(c_m | w_k), shape (M, K)
 
 
 def extend_exact_configurations(
@@ -240,16 +237,6 @@ def exact_configurations(log_probs_n_K_C: torch.Tensor) -> torch.Tensor:
     for j in range(n):
         log_joint_M_K = extend_exact_configurations(log_joint_M_K, log_probs_n_K_C[j])
     return log_joint_M_K
-
-
-def _make_generator(seed: int | None) -> torch.Generator:
-    """A private CPU generator: reproducible under ``seed``; never touches torch's global RNG."""
-    generator = torch.Generator()
-    if seed is None:
-        generator.seed()
-    else:
-        generator.manual_seed(seed)
-    return generator
 
 
 def extend_sampled_configurations(
@@ -293,49 +280,9 @@ def sample_configurations(
     return log_joint_M_K, components_M
 
 
-def _log_marginal(log_joint_M_K: torch.Tensor) -> torch.Tensor:
-    """``log p(c_m) = logsumexp_k log p(c_m|w_k) - log K``."""
+def log_marginal(log_joint_M_K: torch.Tensor) -> torch.Tensor:
+    """The configurations' probabilities: ``log p(c_m) = logsumexp_k log p(c_m|w_k) - log K``."""
     return torch.logsumexp(log_joint_M_K, dim=1) - math.log(log_joint_M_K.shape[1])
-
-
-def _tile_shape(M: int, N: int, K: int, C: int, itemsize: int, budget: int, on_cpu: bool):
-    """Rows (configurations) and candidates per tile within ``budget`` bytes of working memory.
-
-    A tile of r rows and n candidates needs two (r × n·C) buffers plus the candidates'
-    (K × n·C) probabilities: ``itemsize · C · n · (2 r + K)`` bytes. At least one row and one
-    candidate, whatever the budget.
-    """
-    rows = min(M, _CPU_TILE_ROWS) if on_cpu else M
-    rows = max(1, min(rows, (budget // (itemsize * C) - K) // 2))
-    candidates = max(1, min(N, budget // (itemsize * C * (2 * rows + K))))
-    if on_cpu:
-        candidates = max(1, min(candidates, _CPU_TILE_ELEMENTS // (rows * C)))
-    return rows, candidates
-
-
-def _max_tile_buffer_bytes(C: int, itemsize: int, budget: int, on_cpu: bool) -> int:
-    """Upper bound on the two (rows × candidates·C) buffers of :func:`_tile_shape`, for any M and N.
-
-    Within ``budget`` (unless it is too small for one row and one candidate); on a CPU also at
-    most ``_CPU_TILE_ELEMENTS`` entries each, or one candidate of ``_CPU_TILE_ROWS`` rows.
-    """
-    if not on_cpu:
-        return budget
-    return min(budget, 2 * itemsize * max(_CPU_TILE_ELEMENTS, _CPU_TILE_ROWS * C))
-
-
-def merge_identical_configurations(
-    log_joint_M_K: torch.Tensor, weights_M: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Merge configurations with identical ``log p(c_m | w_k)`` rows, adding up their weights.
-
-    Everything computed from a configuration depends on that row alone, so the weighted sums are
-    unchanged; but sampled configurations repeat a lot (10,000 samples of 5 uncertain points held
-    ~1,400 distinct ones in the benchmark), and each merged row saves a row of the big product.
-    """
-    unique_U_K, inverse_M = torch.unique(log_joint_M_K, dim=0, return_inverse=True)
-    weights_U = weights_M.new_zeros(unique_U_K.shape[0]).index_add_(0, inverse_M, weights_M)
-    return unique_U_K, weights_U
 
 
 def configuration_posterior(log_joint_M_K: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -344,59 +291,11 @@ def configuration_posterior(log_joint_M_K: torch.Tensor) -> tuple[torch.Tensor, 
     ``p(w_k | c_m) = p(c_m | w_k) / (K p(c_m))`` (Bayes with the uniform prior over the K samples);
     each row sums to 1. Rows of configurations with ``p(c_m) = 0`` are NaN: drop them first.
     """
-    log_marginal_M = _log_marginal(log_joint_M_K)
+    log_marginal_M = log_marginal(log_joint_M_K)
     posterior_M_K = (log_joint_M_K - log_marginal_M[:, None]).exp() / log_joint_M_K.shape[1]
     return posterior_M_K, log_marginal_M
 
 
-def candidate_probs(log_probs_N_K_C: torch.Tensor, compute_dtype: torch.dtype) -> torch.Tensor:
-    """``p(y_n = c | w_k)`` as the right-hand side of the big product: ``probs_K_W``, W = N·C.
-
-    Column ``n·C + c`` holds candidate n's class c. Probabilities below the dtype's flush level are
-    set to 0 and a floor is added to all (``_FLUSH_AND_FLOOR``): then no product of two entries is
-    a slow denormal, and 0 · log 0 = 0 needs no clamping pass per tile, because the floor adds
-    exactly ``floor`` to each ``p(y | c_m)`` (posterior rows sum to 1), so no entry is 0; it
-    shifts the entropy by < C · floor · |log floor|, far below the dtype's resolution.
-    """
-    N, K, C = log_probs_N_K_C.shape
-    flush, floor = _FLUSH_AND_FLOOR[compute_dtype]
-    probs_N_K_C = log_probs_N_K_C.to(compute_dtype).exp()
-    probs_N_K_C = probs_N_K_C.masked_fill_(probs_N_K_C < flush, 0.0).add_(floor)
-    return probs_N_K_C.permute(1, 0, 2).reshape(K, N * C)
-
-
-@torch.no_grad()
-def precompute_candidate_probs(
-    log_probs_N_K_C: torch.Tensor,
-    compute_dtype: torch.dtype,
-    memory_budget: int = DEFAULT_MEMORY_BUDGET,
-) -> torch.Tensor | None:
-    """:func:`candidate_probs` of all N candidates, or ``None`` if it does not fit the budget.
-
-    For callers that run :func:`entropy_given_posterior` many times on the same candidates (each
-    greedy step of BatchBALD): computing the probabilities once saves an ``exp`` and a transposing
-    copy of all N·K·C log-probabilities per call. The copy is kept only if it fits in
-    ``memory_budget`` next to the largest tiles :func:`entropy_given_posterior` may allocate with
-    that budget (any M), so budget and tiles, hence results, are exactly those of the per-tile path.
-    Built a chunk of candidates at a time, so the temporaries stay small.
-    """
-    N, K, C = log_probs_N_K_C.shape
-    device = log_probs_N_K_C.device
-    itemsize = torch.finfo(compute_dtype).bits // 8
-    tiles = _max_tile_buffer_bytes(C, itemsize, memory_budget, on_cpu=device.type == "cpu")
-    if itemsize * N * K * C + tiles > memory_budget:
-        return None
-    probs_K_W = torch.empty((K, N * C), dtype=compute_dtype, device=device)
-    step = max(1, _PER_POINT_CHUNK_ELEMENTS // max(1, K * C))
-    for start in range(0, N, step):
-        end = min(N, start + step)
-        probs_K_W[:, start * C : end * C] = candidate_probs(
-            log_probs_N_K_C[start:end], compute_dtype
-        )
-    return probs_K_W
-
-
-@torch.no_grad()
 def entropy_given_configurations(
     log_joint_M_K: torch.Tensor,
     weights_M: torch.Tensor,
@@ -407,14 +306,16 @@ def entropy_given_configurations(
 ) -> torch.Tensor:
     """For every candidate n: ``sum_m weights_m · H[y_n | Y_S = c_m]``, shape (N,), float64.
 
-    With all configurations and ``weights_m = p(c_m)`` this is the conditional entropy
-    ``H[y_n | Y_S]``; with M sampled configurations and ``weights_m = 1/M`` it is its Monte-Carlo
-    estimate. Either way ``H[Y_S, y_n] = H[Y_S] + result[n]``. Configurations with ``p(c_m) = 0``
-    are skipped (they can only carry weight 0). See :func:`entropy_given_posterior`.
+    ``p(y_n = c | c_m) = sum_k p(w_k | c_m) p(y_n = c | w_k)``. With all configurations and
+    ``weights_m = p(c_m)`` this is the conditional entropy ``H[y_n | Y_S]``; with M sampled
+    configurations and ``weights_m = 1/M`` it is its Monte-Carlo estimate. Either way
+    ``H[Y_S, y_n] = H[Y_S] + result[n]``. Configurations with ``p(c_m) = 0`` are skipped (they can
+    only carry weight 0). The product runs in tiles of ``memory_budget`` bytes in
+    ``compute_dtype`` (:func:`bbal_tutorial._kernels.entropy_given_posterior`).
     """
     posterior_M_K, log_marginal_M = configuration_posterior(log_joint_M_K)
     possible_M = torch.isfinite(log_marginal_M)
-    return entropy_given_posterior(
+    return _kernels.entropy_given_posterior(
         posterior_M_K[possible_M],
         weights_M[possible_M],
         log_probs_N_K_C,
@@ -423,68 +324,8 @@ def entropy_given_configurations(
     )
 
 
-@torch.no_grad()
-def entropy_given_posterior(
-    posterior_M_K: torch.Tensor,
-    weights_M: torch.Tensor,
-    log_probs_N_K_C: torch.Tensor,
-    *,
-    compute_dtype: torch.dtype = torch.float64,
-    memory_budget: int = DEFAULT_MEMORY_BUDGET,
-    probs_K_W: torch.Tensor | None = None,
-) -> torch.Tensor:
-    """``sum_m weights_m · H[y_n | c_m]`` for every candidate n, from ``p(w_k | c_m)``; float64.
-
-    ``p(y_n = c | c_m) = sum_k p(w_k | c_m) p(y_n = c | w_k)``: for all candidates at once one
-    matrix product ``(M × K) @ (K × N·C)``, done in tiles of rows × candidates that fit
-    ``memory_budget`` bytes, each followed by ``sum_m weights_m sum_c -p log p``.
-    ``compute_dtype`` is the dtype of the product (float64 or float32: the posterior rows and the
-    conditionals lie in [0, 1], so float32 loses only relative precision); sums are float64.
-    ``probs_K_W``: :func:`candidate_probs` of ``log_probs_N_K_C`` in ``compute_dtype``, if already
-    computed (:func:`precompute_candidate_probs`); otherwise it is computed tile by tile. The result
-    is the same to the last bit either way: tiles and arithmetic do not change.
-    """
-    M, K = posterior_M_K.shape
-    N, _, C = log_probs_N_K_C.shape
-    device = log_probs_N_K_C.device
-    if probs_K_W is not None and (
-        probs_K_W.shape != (K, N * C) or probs_K_W.dtype != compute_dtype
-    ):
-        raise ValueError(
-            f"probs_K_W must be candidate_probs(log_probs_N_K_C, {compute_dtype}) of shape "
-            f"{(K, N * C)}, got {tuple(probs_K_W.shape)} {probs_K_W.dtype}"
-        )
-    result_N = torch.zeros(N, dtype=torch.float64, device=device)
-    if N == 0 or M == 0:
-        return result_N
-    flush, _ = _FLUSH_AND_FLOOR[compute_dtype]
-    posterior_M_K = posterior_M_K.masked_fill(posterior_M_K < flush, 0.0).to(compute_dtype)
-    weights_M = weights_M.to(compute_dtype)
-
-    itemsize = torch.finfo(compute_dtype).bits // 8
-    rows, candidates = _tile_shape(M, N, K, C, itemsize, memory_budget, on_cpu=device.type == "cpu")
-    buffer = torch.empty(rows * candidates * C, dtype=compute_dtype, device=device)
-    log_buffer = torch.empty_like(buffer)
-    for start in range(0, N, candidates):
-        end = min(N, start + candidates)
-        width = (end - start) * C
-        if probs_K_W is None:
-            tile_probs_K_W = candidate_probs(log_probs_N_K_C[start:end], compute_dtype)
-        else:  # a view of the precomputed columns (a strided slice: no copy)
-            tile_probs_K_W = probs_K_W[:, start * C : end * C]
-        sum_W = torch.zeros(width, dtype=torch.float64, device=device)
-        for row in range(0, M, rows):
-            row_end = min(M, row + rows)
-            height = row_end - row
-            # cond_probs[m, (n, c)] = p(y_n = c | c_m)
-            cond_probs = buffer[: height * width].view(height, width)
-            torch.mm(posterior_M_K[row:row_end], tile_probs_K_W, out=cond_probs)
-            # log2 is ~10% faster than log on CPU; the factor ln 2 is applied once, below.
-            p_log2_p = log_buffer[: height * width].view(height, width)
-            torch.log2(cond_probs, out=p_log2_p).mul_(cond_probs)
-            sum_W += (weights_M[row:row_end] @ p_log2_p).double()
-        result_N[start:end] = -math.log(2) * sum_W.view(end - start, C).sum(dim=1)
-    return result_N
+# --------------------------------------------------------------------------------------------------
+# joint entropies and the batch mutual information
 
 
 def joint_entropy_exact(log_probs_n_K_C: torch.Tensor) -> torch.Tensor:
@@ -500,7 +341,7 @@ def joint_entropy_exact(log_probs_n_K_C: torch.Tensor) -> torch.Tensor:
             f"C^n = {C}^{n} configurations exceed {MAX_EXACT_CONFIGURATIONS}; "
             "use joint_entropy_sampled"
         )
-    return _neg_p_log_p(_log_marginal(exact_configurations(log_probs_n_K_C))).sum()
+    return neg_p_log_p(log_marginal(exact_configurations(log_probs_n_K_C))).sum()
 
 
 def joint_entropy_sampled(
@@ -524,12 +365,12 @@ def joint_entropy_sampled(
     n, K, C = log_probs_n_K_C.shape
     if n == 0:
         return torch.zeros((), dtype=torch.float64, device=log_probs_n_K_C.device)
-    generator = generator if generator is not None else _make_generator(seed)
+    generator = generator if generator is not None else make_generator(seed)
     log_joint_M_K, _ = sample_configurations(log_probs_n_K_C[:-1], num_samples, generator)
     weights_M = torch.full((num_samples,), 1.0 / num_samples, dtype=torch.float64)
     weights_M = weights_M.to(log_probs_n_K_C.device)
-    entropy_first = (-_log_marginal(log_joint_M_K)).mean()
-    log_joint_U_K, weights_U = merge_identical_configurations(log_joint_M_K, weights_M)
+    entropy_first = (-log_marginal(log_joint_M_K)).mean()
+    log_joint_U_K, weights_U = _kernels.merge_identical_configurations(log_joint_M_K, weights_M)
     entropy_last = entropy_given_configurations(log_joint_U_K, weights_U, log_probs_n_K_C[-1:])
     return entropy_first + entropy_last[0]
 
@@ -542,6 +383,151 @@ def joint_entropy(
     if C**n <= num_samples:
         return joint_entropy_exact(log_probs_n_K_C)
     return joint_entropy_sampled(log_probs_n_K_C, num_samples, seed=seed)
+
+
+def batch_mutual_information(log_probs_n_K_C: torch.Tensor) -> float:
+    """BatchBALD's score of a batch, exactly: ``I[y_1..y_n; w] = H[y_1..y_n] - sum_i E_w H[y_i|w]``.
+
+    The joint entropy enumerates all C^n label configurations (:func:`joint_entropy_exact`);
+    ``n = 0`` gives 0.
+    """
+    check_log_probs(log_probs_n_K_C)
+    if log_probs_n_K_C.shape[0] == 0:
+        return 0.0
+    joint = joint_entropy_exact(log_probs_n_K_C)
+    return float(joint - conditional_entropy(log_probs_n_K_C, check=False).sum())
+
+
+class ChosenConfigurations:
+    """Label configurations of the points chosen so far, for ``H[y_S, y_x]`` with every candidate x.
+
+    The state of greedy BatchBALD. ``H[y_S, y_x] = H[y_S] + H[y_x | y_S]``, from the configurations
+    ``c_m`` of the chosen points S:
+
+    * exact while ``C^|S| <= num_samples``: all C^|S| configurations (those of probability 0
+      dropped), weighted by ``p(c_m)``, and ``H[y_S] = -sum_m p(c_m) log p(c_m)``;
+    * then sampled: ``num_samples`` configurations drawn from ``p(y_S)`` when the estimator switches
+      on, each then extended with a label for every new point from its own posterior sample (so
+      consecutive steps share samples); equal weights, ``H[y_S] ≈ mean_m -log p(c_m)``. Repeated
+      samples are merged (:func:`bbal_tutorial._kernels.merge_identical_configurations`).
+
+    ``H[y_x | y_S]`` of all candidates is one big product
+    (:func:`bbal_tutorial._kernels.entropy_given_posterior`) in ``matmul_dtype`` within
+    ``memory_budget`` bytes; the candidates' probabilities are computed once, if they fit.
+    :meth:`add` only records a point: the configurations (and the draws from ``generator``) are
+    made at the next query, so a last pick costs nothing. Memory: ``num_samples × K`` float64.
+    """
+
+    def __init__(
+        self,
+        log_probs_N_K_C: torch.Tensor,
+        *,
+        num_samples: int,
+        generator: torch.Generator,
+        matmul_dtype: torch.dtype = torch.float32,
+        memory_budget: int = DEFAULT_MEMORY_BUDGET,
+    ) -> None:
+        self.log_probs_N_K_C = log_probs_N_K_C
+        self.num_samples = num_samples
+        self.generator = generator
+        self.matmul_dtype = matmul_dtype
+        self.memory_budget = memory_budget
+        self.indices: list[int] = []
+        K = log_probs_N_K_C.shape[1]
+        self._log_joint_M_K = torch.zeros(
+            (1, K), dtype=torch.float64, device=log_probs_N_K_C.device
+        )  # the empty configuration
+        self._components_M: torch.Tensor | None = None  # the posterior sample behind each sample
+        self._num_in_configurations = 0
+        self._probs_K_W: torch.Tensor | None = None
+        self._probs_K_W_tried = False
+        # set by _update from the configurations: p(w_k | c_m), their weights and H[y_S]
+        self._posterior_M_K: torch.Tensor | None = None
+        self._weights_M: torch.Tensor | None = None
+        self._joint_entropy_S: torch.Tensor | None = None
+
+    @property
+    def screens(self) -> bool:
+        """Whether :meth:`joint_entropy_with_each_candidate` runs its products in float32.
+
+        That is a fast screening: close calls deserve re-scoring with :meth:`joint_entropy_with`.
+        """
+        return bool(self.indices) and self.matmul_dtype != torch.float64
+
+    def add(self, index: int) -> None:
+        """Add pool point ``index`` to the chosen points S."""
+        self.indices.append(index)
+
+    def joint_entropy_with_each_candidate(self) -> torch.Tensor:
+        """``H[y_S, y_x]`` for every pool point x, shape (N,), float64; products in matmul_dtype."""
+        if not self.indices:
+            return entropy(self.log_probs_N_K_C, check=False)  # H[y_x]: BALD's first step
+        self._update()
+        if not self._probs_K_W_tried:  # the same right-hand side at every step: computed once
+            self._probs_K_W = _kernels.precompute_candidate_probs(
+                self.log_probs_N_K_C, self.matmul_dtype, self.memory_budget
+            )
+            self._probs_K_W_tried = True
+        return self._joint_entropy_S + _kernels.entropy_given_posterior(
+            self._posterior_M_K,
+            self._weights_M,
+            self.log_probs_N_K_C,
+            compute_dtype=self.matmul_dtype,
+            memory_budget=self.memory_budget,
+            probs_K_W=self._probs_K_W,
+        )
+
+    def joint_entropy_with(self, candidates_n: torch.Tensor) -> torch.Tensor:
+        """``H[y_S, y_x]`` for the pool points ``candidates_n``, float64 products throughout."""
+        if not self.indices:
+            return entropy(self.log_probs_N_K_C[candidates_n], check=False)
+        self._update()
+        return self._joint_entropy_S + _kernels.entropy_given_posterior(
+            self._posterior_M_K,
+            self._weights_M,
+            self.log_probs_N_K_C[candidates_n],
+            memory_budget=self.memory_budget,
+        )
+
+    def _update(self) -> None:
+        """Bring the configurations up to date with :attr:`indices`; weights, posterior, H[y_S]."""
+        if self._num_in_configurations == len(self.indices):
+            return
+        while self._num_in_configurations < len(self.indices):
+            self._num_in_configurations += 1
+            self._add_to_configurations(self.indices[: self._num_in_configurations])
+        if self._components_M is None:  # exact: weight each configuration by its probability
+            self._posterior_M_K, log_marginal_M = configuration_posterior(self._log_joint_M_K)
+            self._weights_M = log_marginal_M.exp()
+            self._joint_entropy_S = neg_p_log_p(log_marginal_M).sum()
+        else:  # sampled from p(y_S): equal weights, H[y_S] ≈ mean of -log p(c_m)
+            self._joint_entropy_S = -log_marginal(self._log_joint_M_K).mean()
+            log_joint_U_K, self._weights_M = _kernels.merge_identical_configurations(
+                self._log_joint_M_K,
+                torch.full_like(self._log_joint_M_K[:, 0], 1.0 / self.num_samples),
+            )
+            self._posterior_M_K, _ = configuration_posterior(log_joint_U_K)
+
+    def _add_to_configurations(self, indices: list[int]) -> None:
+        """Extend the configurations by ``indices[-1]``: exact (all C^i, minus those of probability
+        0) while ``C^i <= num_samples``; then sampled: drawn afresh at the switch, then extended."""
+        log_probs_N_K_C = self.log_probs_N_K_C
+        latest_K_C = log_probs_N_K_C[indices[-1]]
+        if log_probs_N_K_C.shape[2] ** len(indices) <= self.num_samples:
+            log_joint_M_K = extend_exact_configurations(self._log_joint_M_K, latest_K_C)
+            self._log_joint_M_K = log_joint_M_K[torch.isfinite(log_marginal(log_joint_M_K))]
+        elif self._components_M is None:
+            self._log_joint_M_K, self._components_M = sample_configurations(
+                log_probs_N_K_C[indices], self.num_samples, self.generator
+            )
+        else:
+            self._log_joint_M_K = extend_sampled_configurations(
+                self._log_joint_M_K, self._components_M, latest_K_C, self.generator
+            )
+
+
+# --------------------------------------------------------------------------------------------------
+# information diagrams
 
 
 def _entropy_of_table(probs: torch.Tensor, dims: tuple[int, ...]) -> float:

@@ -6,7 +6,8 @@ One round (see :func:`run_round`):
    with replacement; early stopping on validation accuracy with patience; best model restored);
 2. evaluate it on the test set with MC averaging (accuracy and NLL);
 3. score the remaining pool with ``K`` consistent MC-dropout samples and acquire a batch by name;
-4. append a record to the results and write the whole results file atomically.
+4. append the round's :class:`~bbal_tutorial.results.RoundRecord` to the run's
+   :class:`~bbal_tutorial.results.RunRecord` and write the whole results file atomically.
 
 Every round re-seeds torch from ``(seed, round)``, so a run that is interrupted anywhere and
 resumed produces the same record as one that never stopped.
@@ -17,9 +18,8 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 import torch
 from torch.nn import functional as F
@@ -31,7 +31,7 @@ from bbal_tutorial.config import ExperimentConfig, planned_rounds
 from bbal_tutorial.data import ActiveLearningData, load_dataset, make_splits
 from bbal_tutorial.information import predictive_log_probs
 from bbal_tutorial.models import BayesianModule, make_model, predict_log_probs, resolve_device
-from bbal_tutorial.results import RESULTS_FORMAT, _now, load_results, write_json_atomic
+from bbal_tutorial.results import RoundRecord, RunRecord, load_results, now, save_results
 
 
 @dataclass
@@ -178,7 +178,7 @@ def run_round(
     *,
     device: torch.device,
     progress: bool = False,
-) -> dict[str, Any]:
+) -> RoundRecord:
     """Train, evaluate and (unless the label budget is spent) acquire; return the round's record."""
     seed = _round_seed(config.seed, round_index)
     torch.manual_seed(seed)
@@ -206,26 +206,23 @@ def run_round(
     )
     t2 = time.perf_counter()
 
-    record: dict[str, Any] = {
-        "round": round_index,
-        "n_labeled": len(labelled_indices),
-        "test_accuracy": accuracy,
-        "test_nll": nll,
-        "train_epochs": trained.epochs,
-        "best_validation_accuracy": trained.best_validation_accuracy,
-        "acquired_indices": [],
-        "acquired_labels": [],
-        "acquired_original_indices": [],
-        "scores": [],
-        "train_seconds": t1 - t0,
-        "eval_seconds": t2 - t1,
-        "predict_seconds": 0.0,
-        "select_seconds": 0.0,
-    }
-    budget = min(
-        config.acquisition_size, config.label_budget - len(labelled_indices), len(pool_indices)
+    record = RoundRecord(
+        round=round_index,
+        n_labeled=len(labelled_indices),
+        test_accuracy=accuracy,
+        test_nll=nll,
+        train_epochs=trained.epochs,
+        best_validation_accuracy=trained.best_validation_accuracy,
+        acquired_indices=[],
+        acquired_labels=[],
+        acquired_original_indices=[],
+        scores=[],
+        train_seconds=t1 - t0,
+        eval_seconds=t2 - t1,
     )
-    if budget <= 0:
+    labels_left = config.label_budget - len(labelled_indices)
+    size = min(config.acquisition_size, labels_left, len(pool_indices))  # this round's batch
+    if size <= 0:
         return record
 
     pool_T = torch.tensor(pool_indices, dtype=torch.long)
@@ -246,14 +243,15 @@ def run_round(
     batch = acquire(
         config.acquisition,
         log_probs_N_K_C,
-        budget,
+        size,
         seed=seed,
         num_samples=config.num_samples,
         coldness=config.coldness,
     )
     t4 = time.perf_counter()
     acquired = pool_T[torch.tensor(batch.indices, dtype=torch.long)]
-    record.update(
+    return replace(
+        record,
         acquired_indices=acquired.tolist(),
         acquired_labels=data.train_y_N[acquired].tolist(),
         acquired_original_indices=data.original_index_N[acquired].tolist(),
@@ -261,10 +259,9 @@ def run_round(
         predict_seconds=t3 - t2,
         select_seconds=t4 - t3,
     )
-    return record
 
 
-def _change_label_budget(results: dict[str, Any], config: ExperimentConfig) -> None:
+def _change_label_budget(run: RunRecord, config: ExperimentConfig) -> RunRecord:
     """Let a run continue under a new ``label_budget`` (e.g. extend a finished run).
 
     Rounds whose acquisition was cut short by the old budget (fewer than ``acquisition_size``
@@ -272,17 +269,16 @@ def _change_label_budget(results: dict[str, Any], config: ExperimentConfig) -> N
     acquired more. Every other round is exactly what a run with the new budget computes, because
     each round is seeded by ``(seed, round)`` alone.
     """
-    rounds = results["rounds"]
-    while rounds and len(rounds[-1]["acquired_indices"]) < config.acquisition_size:
+    rounds = list(run.rounds)
+    while rounds and len(rounds[-1].acquired_indices) < config.acquisition_size:
         rounds.pop()
-    labelled = len(results["initial_indices"]) + sum(len(r["acquired_indices"]) for r in rounds)
+    labelled = len(run.initial_indices) + sum(len(r.acquired_indices) for r in rounds)
     if config.label_budget < labelled:
         raise ValueError(
             f"the run already has {labelled} labelled points; label_budget={config.label_budget} "
             "cannot shrink it (plot fewer rounds instead, or start a new --out file)"
         )
-    results["config"] = config.to_dict()
-    results["finished"] = None
+    return replace(run, config=config, rounds=tuple(rounds), finished=None)
 
 
 def run_experiment(
@@ -294,68 +290,66 @@ def run_experiment(
     device: str | torch.device | None = "auto",
     resume: bool = True,
     progress: bool = True,
-    on_round: Callable[[dict[str, Any]], None] | None = None,
+    on_round: Callable[[RunRecord], None] | None = None,
     experiment: ExperimentData | None = None,
-) -> dict[str, Any]:
-    """Run (or resume) a whole active-learning experiment and return its results dictionary.
+) -> RunRecord:
+    """Run (or resume) a whole active-learning experiment and return its record.
 
-    With ``out``, the results are written atomically after every round; if ``out`` already holds a
+    With ``out``, the record is written atomically after every round; if ``out`` already holds a
     run with the same configuration it is resumed (or returned, if finished).  ``on_round`` is
-    called with the results after every round (live plots in notebooks).
+    called with the record so far after every round (live plots in notebooks).
     """
     out = Path(out) if out is not None else None
     device = resolve_device(device)
-    results: dict[str, Any] | None = None
+    run: RunRecord | None = None
     if out is not None and out.exists():
         if not resume:
             raise FileExistsError(
                 f"{out} exists; pass resume=True (CLI: drop --no-resume) or pick a new --out"
             )
-        results = load_results(out)
-        changed = sorted(k for k, v in config.to_dict().items() if results["config"].get(k) != v)
+        run = load_results(out)
+        recorded = run.config.to_dict()
+        changed = sorted(k for k, v in config.to_dict().items() if recorded.get(k) != v)
         if changed == ["label_budget"]:
-            _change_label_budget(results, config)
+            run = _change_label_budget(run, config)
         elif changed:
             raise ValueError(
                 f"{out} holds a run with different settings ({', '.join(changed)}); "
                 "use another --out file, or delete it to start over"
             )
-        if results.get("finished"):
-            return results
+        if run.finished:
+            return run
 
     if experiment is None:
         experiment = prepare_data(config, data_dir=data_dir, download=download)
-    if results is None:
-        results = {
-            "format": RESULTS_FORMAT,
-            "config": config.to_dict(),
-            "dataset_source": experiment.data.source,
-            "package_version": __version__,
-            "torch_version": torch.__version__,
-            "device": str(device),
+    if run is None:
+        run = RunRecord(
+            config=config,
+            dataset_source=experiment.data.source,
+            package_version=__version__,
+            torch_version=torch.__version__,
+            device=str(device),
             # CPU results are bit-for-bit reproducible only with the same number of threads
-            "torch_threads": torch.get_num_threads(),
-            "started": _now(),
-            "updated": None,
-            "finished": None,
-            "initial_indices": experiment.initial_indices,
-            "validation_indices": experiment.validation_indices,
-            "pool_size": len(experiment.pool_indices),
-            "test_size": len(experiment.data.test_y_M),
-            "rounds": [],
-        }
-    elif results["initial_indices"] != experiment.initial_indices:
+            torch_threads=torch.get_num_threads(),
+            started=now(),
+            initial_indices=experiment.initial_indices,
+            validation_indices=experiment.validation_indices,
+            pool_size=len(experiment.pool_indices),
+            test_size=len(experiment.data.test_y_M),
+            path=out,
+        )
+    elif run.initial_indices != experiment.initial_indices:
         raise ValueError(f"{out} was made from different data; use another --out file")
 
     labelled = list(experiment.initial_indices)
-    for record in results["rounds"]:
-        labelled += record["acquired_indices"]
+    for record in run.rounds:
+        labelled += record.acquired_indices
     taken = set(labelled)
     pool = [i for i in experiment.pool_indices if i not in taken]
 
     rounds = tqdm(
         total=planned_rounds(config, len(experiment.initial_indices), len(experiment.pool_indices)),
-        initial=len(results["rounds"]),
+        initial=len(run.rounds),
         desc=f"{config.acquisition} on {config.dataset}",
         disable=not progress,
     )
@@ -366,23 +360,26 @@ def run_experiment(
                 experiment,
                 labelled,
                 pool,
-                len(results["rounds"]),
+                len(run.rounds),
                 device=device,
                 progress=progress,
             )
-            results["rounds"].append(record)
-            labelled += record["acquired_indices"]
-            taken.update(record["acquired_indices"])
+            labelled += record.acquired_indices
+            taken.update(record.acquired_indices)
             pool = [i for i in pool if i not in taken]
-            done = not record["acquired_indices"]
-            results["updated"] = _now()
-            if done:
-                results["finished"] = results["updated"]
+            done = not record.acquired_indices
+            updated = now()
+            run = replace(
+                run,
+                rounds=(*run.rounds, record),
+                updated=updated,
+                finished=updated if done else run.finished,
+            )
             if out is not None:
-                write_json_atomic(out, results)
+                save_results(run, out)
             rounds.update(1)
-            rounds.set_postfix(labels=record["n_labeled"], acc=f"{record['test_accuracy']:.3f}")
+            rounds.set_postfix(labels=record.n_labeled, acc=f"{record.test_accuracy:.3f}")
             if on_round is not None:
-                on_round(results)
+                on_round(run)
             if done:
-                return results
+                return run

@@ -4,12 +4,13 @@ A :class:`BayesianModule` maps ``(x_B_..., k)`` to log-probabilities ``log_probs
 posterior samples, each an MC-dropout network.  For acquisition the ``k`` samples must be the
 *same* ``k`` networks for every pool point (consistent MC dropout): BatchBALD's joint entropy
 couples the predictions ``y_i`` of different points through the shared ``w_k``, and fresh masks
-for every batch would destroy exactly that coupling.
+for every forward call would destroy exactly that coupling.
 
 * Training mode: ordinary dropout (a fresh mask for every element), ``k`` is usually 1.
 * Evaluation mode, ``consistent=True`` (default): ``k`` masks are drawn once per ``k`` and reused
-  for every batch, every order and every batch size, until :meth:`BayesianModule.redraw_masks`.
-* Evaluation mode, ``consistent=False``: fresh ``k`` masks on every forward call (per batch) -- the
+  for every chunk of points, every order and every chunk size, until
+  :meth:`BayesianModule.redraw_masks`.
+* Evaluation mode, ``consistent=False``: fresh ``k`` masks on every forward call (per chunk) -- the
   broken variant used to show how acquisition scores spread without consistency.
 """
 
@@ -116,7 +117,7 @@ class BayesianModule(nn.Module):
             layer.reset_masks()
 
     def set_consistent(self, consistent: bool) -> None:
-        """Switch between consistent masks (default) and fresh masks for every batch."""
+        """Switch between consistent masks (default) and fresh masks for every forward call."""
         for layer in self.mc_dropout_layers():
             layer.consistent = consistent
         self.redraw_masks()
@@ -248,9 +249,10 @@ def predict_log_probs(
 ) -> torch.Tensor:
     """Log-probabilities ``log_probs_N_K_C`` (float32, on the CPU) of ``k`` MC-dropout samples.
 
-    The model is put in eval mode, so with consistent dropout all ``N`` points see the same ``k``
-    networks however they are batched.  Without ``chunk_size`` the batch is sized so that one
-    batch's activations (``batch * k`` forward passes) fit ``memory_budget``.
+    The points are predicted ``chunk_size`` at a time. The model is put in eval mode, so with
+    consistent dropout all ``N`` points see the same ``k`` networks however they are chunked.
+    Without ``chunk_size`` the chunk is sized so that its activations (``chunk_size * k`` forward
+    passes) fit ``memory_budget`` bytes.
     """
     if x_N_.shape[0] == 0:
         raise ValueError("predict_log_probs got an empty input (N = 0)")
@@ -259,9 +261,9 @@ def predict_log_probs(
     if chunk_size is None:
         per_sample = _activation_bytes_per_sample(model, x_N_[:1].to(device))
         chunk_size = max(1, memory_budget // (per_sample * k))
-    batches = range(0, x_N_.shape[0], chunk_size)
+    starts = range(0, x_N_.shape[0], chunk_size)
     chunks = []
-    for start in tqdm(batches, desc=desc, disable=not progress, leave=False):
+    for start in tqdm(starts, desc=desc, disable=not progress, leave=False):
         x_B_ = x_N_[start : start + chunk_size].to(device, non_blocking=True)
         chunks.append(model(x_B_, k).float().cpu())
     return torch.cat(chunks)

@@ -1,18 +1,19 @@
-"""The course's look, shared by every figure: one colour and one display name per method, learning
-curves with their spread over seeds, image grids, the live-run plot and the figure caption that
-names the data behind a figure.
+"""The course's look, shared by every figure: one colour and one display name per method, curves
+of a median over seeds with their quartiles, learning curves, the acquired-class histogram, image
+grids, the live-run plot and the figure caption that names the data behind a figure.
 
-Functions take plain values (run records, tensors) and an optional matplotlib ``Axes``; they return
-the ``Axes`` (or ``Figure``) they drew on and never call ``plt.show()``. Each lesson's own figures
-live in its module under :mod:`bbal_tutorial.lessons`.
+Runs are :class:`~bbal_tutorial.results.RunRecord` objects, grouped by method (acquisition, b)
+with :func:`bbal_tutorial.results.group_by_method`. Functions take plain values and an optional
+matplotlib ``Axes``; they return the ``Axes`` (or ``Figure``) they drew on and never call
+``plt.show()``. Each lesson's own figures live in its module under :mod:`bbal_tutorial.lessons`.
+The figures use matplotlib's default style; nothing here changes global settings.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -21,7 +22,7 @@ import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from bbal_tutorial.results import Results
+from bbal_tutorial.results import RunRecord, group_by_method
 
 # One colour per method, fixed across every figure of the course.
 METHOD_COLOURS = {
@@ -50,42 +51,82 @@ METHOD_NAMES = {
 }
 
 
-def run_label(results: Results) -> str:
-    """A legend label for a run: method name, plus the acquisition size."""
-    config = results["config"]
-    name = METHOD_NAMES.get(config["acquisition"], config["acquisition"])
-    return f"{name} (b={config['acquisition_size']})"
+def method_name(acquisition: str) -> str:
+    """The display name of an acquisition function (``"batchbald"`` -> ``"BatchBALD"``)."""
+    return METHOD_NAMES.get(acquisition, acquisition)
 
 
-def group_runs(runs: Iterable[Results]) -> dict[str, list[Results]]:
-    """Group runs that differ only in their seed, keyed by :func:`run_label`."""
-    groups: dict[str, list[Results]] = defaultdict(list)
-    for results in runs:
-        groups[run_label(results)].append(results)
-    return dict(groups)
+def method_label(acquisition: str, b: int) -> str:
+    """A legend label for a method, a key of :func:`~bbal_tutorial.results.group_by_method`:
+    its display name plus the acquisition size, e.g. ``"BALD (b=10)"``."""
+    return f"{method_name(acquisition)} (b={b})"
 
 
-def curve_statistics(
-    runs: Sequence[Results],
+def run_label(run: RunRecord) -> str:
+    """:func:`method_label` of a run's method."""
+    return method_label(run.acquisition, run.b)
+
+
+def seeds_label(acquisition: str, b: int, seeds: int) -> str:
+    """:func:`method_label` plus the number of seeds when there are several."""
+    return method_label(acquisition, b) + (f", {seeds} seeds" if seeds > 1 else "")
+
+
+def quartiles(
+    curves: Sequence[Mapping[int, float]],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Labelled-set sizes and the median, 25th and 75th percentile of test accuracy over seeds.
+    """The x values every curve (one ``{x: y}`` per seed) has, and the median, 25th and 75th
+    percentile of y over the curves at each of them.
 
-    Only sizes that every run reached are kept, so a partly finished run shortens the curve
+    Only x values every curve reached are kept, so a partly finished run shortens the curve
     instead of biasing it.
     """
-    per_run = [{r["n_labeled"]: r["test_accuracy"] for r in res["rounds"]} for res in runs]
-    common = sorted(set.intersection(*(set(d) for d in per_run)))
-    acc_R_S = np.array([[d[n] for d in per_run] for n in common]).reshape(len(common), len(runs))
+    xs = sorted(set.intersection(*(set(c) for c in curves)))
+    values_X_S = np.array([[c[x] for c in curves] for x in xs]).reshape(len(xs), len(curves))
     return (
-        np.array(common),
-        np.median(acc_R_S, axis=1),
-        np.percentile(acc_R_S, 25, axis=1),
-        np.percentile(acc_R_S, 75, axis=1),
+        np.array(xs),
+        np.median(values_X_S, axis=1),
+        np.percentile(values_X_S, 25, axis=1),
+        np.percentile(values_X_S, 75, axis=1),
     )
 
 
+def learning_curve(run: RunRecord) -> dict[int, float]:
+    """A run's test accuracy keyed by the number of labelled points."""
+    return dict(zip(run.labels, run.accuracies, strict=True))
+
+
+def curve_statistics(
+    runs: Sequence[RunRecord],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Labelled-set sizes and the median, 25th and 75th percentile of test accuracy over seeds
+    (:func:`quartiles` of the runs' learning curves)."""
+    return quartiles([learning_curve(run) for run in runs])
+
+
+def plot_median_over_seeds(
+    ax: Axes,
+    curves: Sequence[Mapping[int, float]],
+    acquisition: str,
+    label: str,
+    *,
+    band_alpha: float = 0.2,
+    **line: Any,
+) -> None:
+    """One method's curves (one ``{x: y}`` per seed) as the median line in the method's colour,
+    with the quartiles shaded when there are several seeds (``band_alpha = 0``: no shading).
+    Draws nothing when the curves share no x value."""
+    xs, median, low, high = quartiles(curves)
+    if len(xs) == 0:
+        return
+    colour = METHOD_COLOURS.get(acquisition)
+    ax.plot(xs, median, color=colour, label=label, **line)
+    if len(curves) > 1 and band_alpha > 0:
+        ax.fill_between(xs, low, high, color=colour, alpha=band_alpha, linewidth=0)
+
+
 def plot_learning_curves(
-    runs: Iterable[Results],
+    runs: Iterable[RunRecord],
     ax: Axes | None = None,
     *,
     target_accuracies: Sequence[float] = (0.9,),
@@ -94,17 +135,13 @@ def plot_learning_curves(
     """Test accuracy against labelled points: the median over seeds, with the quartiles shaded."""
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4.5))
-    groups = group_runs(runs)
+    groups = group_by_method(runs)
     if not groups:
         raise ValueError("plot_learning_curves needs at least one results file")
-    for label, group in groups.items():
-        method = group[0]["config"]["acquisition"]
-        n_labeled, median, low, high = curve_statistics(group)
-        colour = METHOD_COLOURS.get(method)
-        seeds = f", {len(group)} seeds" if len(group) > 1 else ""
-        ax.plot(n_labeled, median, marker=".", color=colour, label=f"{label}{seeds}")
-        if len(group) > 1:
-            ax.fill_between(n_labeled, low, high, color=colour, alpha=0.2, linewidth=0)
+    for (acquisition, b), group in groups.items():
+        curves = [learning_curve(run) for run in group]
+        label = seeds_label(acquisition, b, len(group))
+        plot_median_over_seeds(ax, curves, acquisition, label, marker=".")
     for target in target_accuracies:
         ax.axhline(target, color="black", linestyle=":", linewidth=0.8)
     ax.set_xlabel("labelled points")
@@ -116,13 +153,8 @@ def plot_learning_curves(
     return ax
 
 
-def acquired_labels(results: Results) -> list[int]:
-    """All labels acquired during a run (the initial labelled set excluded)."""
-    return [label for record in results["rounds"] for label in record["acquired_labels"]]
-
-
 def plot_acquired_class_histogram(
-    runs: Iterable[Results],
+    runs: Iterable[RunRecord],
     num_classes: int,
     ax: Axes | None = None,
     *,
@@ -131,40 +163,45 @@ def plot_acquired_class_histogram(
     """How often each class was acquired, per method, sorted by count (the blog's Figure 14)."""
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4))
-    groups = group_runs(runs)
+    groups = group_by_method(runs)
     width = 0.8 / max(len(groups), 1)
-    for i, (label, group) in enumerate(groups.items()):
+    for i, ((acquisition, b), group) in enumerate(groups.items()):
         counts_C = np.zeros(num_classes)
-        for results in group:
-            counts_C += np.bincount(acquired_labels(results), minlength=num_classes)
+        for run in group:
+            counts_C += np.bincount(run.acquired_labels, minlength=num_classes)
         counts_C /= len(group)
         if sort:
             counts_C = np.sort(counts_C)[::-1]
-        method = group[0]["config"]["acquisition"]
         x = np.arange(num_classes) + (i - (len(groups) - 1) / 2) * width
-        ax.bar(x, counts_C, width=width, color=METHOD_COLOURS.get(method), label=label)
+        ax.bar(
+            x,
+            counts_C,
+            width=width,
+            color=METHOD_COLOURS.get(acquisition),
+            label=method_label(acquisition, b),
+        )
     ax.set_xlabel("classes, sorted by how often they were acquired" if sort else "class")
     ax.set_ylabel("acquired points (mean over seeds)")
     ax.legend(fontsize="small")
     return ax
 
 
-def figure_caption(runs: Sequence[Results]) -> str:
+def figure_caption(runs: Sequence[RunRecord]) -> str:
     """Where a figure's numbers came from: data source, settings and dates of the runs."""
     runs = list(runs)
     # Repeated MNIST's source names its noise seed; the seeds are listed once, separately.
-    sources = sorted({re.sub(r", seed \d+", "", r["dataset_source"]) for r in runs})
-    finished = sorted(r["finished"] or r["updated"] or "unfinished" for r in runs)
-    seeds = sorted({r["config"]["seed"] for r in runs})
-    config = runs[0]["config"]
+    sources = sorted({re.sub(r", seed \d+", "", run.dataset_source) for run in runs})
+    finished = sorted(run.finished or run.updated or "unfinished" for run in runs)
+    seeds = sorted({run.seed for run in runs})
+    config = runs[0].config
     return (
-        f"data: {'; '.join(sources)} | K={config['mc_samples']}, "
-        f"max labels {config['label_budget']}, seeds {seeds} | runs finished {finished[0][:10]}"
+        f"data: {'; '.join(sources)} | K={config.mc_samples}, "
+        f"max labels {config.label_budget}, seeds {seeds} | runs finished {finished[0][:10]}"
         + (f" to {finished[-1][:10]}" if finished[-1] != finished[0] else "")
     )
 
 
-def plot_runs_summary(runs: Sequence[Results], num_classes: int | None = None) -> Figure:
+def plot_runs_summary(runs: Sequence[RunRecord], num_classes: int | None = None) -> Figure:
     """Learning curves (and, with ``num_classes``, the acquired-class histogram) with a caption."""
     ncols = 2 if num_classes else 1
     fig, axes = plt.subplots(1, ncols, figsize=(7 * ncols, 4.8), squeeze=False)
@@ -225,8 +262,8 @@ def plot_image_grid(
 
 
 def plot_live_run(
-    results: Results,
-    cached_runs: Sequence[Results] = (),
+    run: RunRecord,
+    cached_runs: Sequence[RunRecord] = (),
     *,
     total_rounds: int | None = None,
     ax: Axes | None = None,
@@ -240,28 +277,26 @@ def plot_live_run(
     """
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 4.2), layout="constrained")
-    for label, group in group_runs(cached_runs).items():
-        method = group[0]["config"]["acquisition"]
-        n_labeled, median, low, high = curve_statistics(group)
-        colour = METHOD_COLOURS.get(method)
-        ax.plot(n_labeled, median, color=colour, linewidth=1, alpha=0.6, label=f"cached: {label}")
-        if len(group) > 1:
-            ax.fill_between(n_labeled, low, high, color=colour, alpha=0.1, linewidth=0)
-    config = results["config"]
-    rounds = results["rounds"]
+    for (acquisition, b), group in group_by_method(cached_runs).items():
+        curves = [learning_curve(cached) for cached in group]
+        label = f"cached: {method_label(acquisition, b)}"
+        plot_median_over_seeds(
+            ax, curves, acquisition, label, band_alpha=0.1, linewidth=1, alpha=0.6
+        )
+    config = run.config
     ax.plot(
-        [r["n_labeled"] for r in rounds],
-        [r["test_accuracy"] for r in rounds],
+        run.labels,
+        run.accuracies,
         marker="o",
         linewidth=2.5,
-        color=METHOD_COLOURS.get(config["acquisition"], "black"),
+        color=METHOD_COLOURS.get(run.acquisition, "black"),
         markeredgecolor="black",
-        label=f"live: {run_label(results)}",
+        label=f"live: {run_label(run)}",
     )
-    progress = f"round {len(rounds)}" + (f" of {total_rounds}" if total_rounds else "")
+    progress = f"round {len(run.rounds)}" + (f" of {total_rounds}" if total_rounds else "")
     ax.set_title(
-        f"live run, {progress}: K = {config['mc_samples']}, "
-        f"{config.get('max_train_images') or 'all'} original images, seed {config['seed']}",
+        f"live run, {progress}: K = {config.mc_samples}, "
+        f"{config.max_train_images or 'all'} original images, seed {config.seed}",
         fontsize=10,
     )
     ax.set_xlabel("labelled points")

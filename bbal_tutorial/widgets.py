@@ -9,7 +9,8 @@ and ``on_click`` handlers otherwise).  Controls that trigger costly work use
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+import traceback
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import ipywidgets as widgets
@@ -17,11 +18,23 @@ import matplotlib.pyplot as plt
 from IPython.display import display
 
 from bbal_tutorial.acquisition import ACQUISITION_NAMES
-from bbal_tutorial.config import _DATA_SETTINGS, planned_rounds
-from bbal_tutorial.loop import prepare_data, run_experiment
+from bbal_tutorial.config import ExperimentConfig, data_key, planned_rounds
+from bbal_tutorial.loop import ExperimentData, prepare_data, run_experiment
 from bbal_tutorial.plotting import METHOD_NAMES, plot_live_run
-from bbal_tutorial.presets import LIVE_RUN_CONTROLS, live_run_config, preset_settings
-from bbal_tutorial.results import run_seconds
+from bbal_tutorial.presets import REPEATED_MNIST_SETTINGS, config_from_choices, preset_settings
+from bbal_tutorial.results import RunRecord
+
+#: The controls of :func:`live_run_panel`, in display order (each one an ExperimentConfig setting).
+LIVE_RUN_CONTROLS = (
+    "acquisition",
+    "acquisition_size",
+    "mc_samples",
+    "num_repeats",
+    "noise_std",
+    "max_train_images",
+    "label_budget",
+    "seed",
+)
 
 
 def shows_errors(out: widgets.Output) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -42,10 +55,7 @@ def shows_errors(out: widgets.Output) -> Callable[[Callable[..., Any]], Callable
                     return result
                 except Exception:
                     plt.close("all")
-                    # show the traceback to the student, in the panel
-                    import traceback
-
-                    traceback.print_exc()
+                    traceback.print_exc()  # to the student, in the panel
                     return None
 
         return wrapper
@@ -95,18 +105,10 @@ def show(panel: widgets.Widget) -> widgets.Widget:
     return panel
 
 
-def live_run_rounds(config: Any, num_initial: int, pool_size: int) -> int:
-    """How many rounds (trained models) a run of ``config`` has: one on the ``num_initial``
-    starting labels, then one per acquired batch until ``label_budget`` or the pool runs out (as
-    :func:`bbal_tutorial.loop.run_experiment` counts them)."""
-
-    return planned_rounds(config, num_initial, pool_size)
-
-
 def live_run_panel(
     *,
     dataset: str = "repeated-mnist",
-    cached_runs: list[dict[str, Any]] | None = None,
+    cached_runs: Sequence[RunRecord] | None = None,
     defaults: dict[str, Any] | None = None,
     overrides: dict[str, Any] | None = None,
     acquisitions: tuple[str, ...] | None = None,
@@ -117,15 +119,17 @@ def live_run_panel(
     test accuracy against labelled points that is redrawn after every round.
 
     Nothing runs when a control moves; the button (or ``panel.run()``, for tests and a notebook's
-    fast mode) builds the config with :func:`live_run_config` and calls
-    :func:`bbal_tutorial.loop.run_experiment` with an ``on_round`` callback that redraws
-    :func:`bbal_tutorial.plots.plot_live_run` over ``cached_runs`` (those with the same b are
-    drawn). ``defaults`` sets the controls' initial values; ``overrides`` fixes settings that
-    have no control (epochs, test-set size, ...). Errors appear in the panel's log area.
+    fast mode) builds the config with :func:`bbal_tutorial.presets.config_from_choices` and
+    calls :func:`bbal_tutorial.loop.run_experiment` with an ``on_round`` callback that redraws
+    :func:`bbal_tutorial.plotting.plot_live_run` over ``cached_runs`` (those with the same b are
+    drawn). ``defaults`` sets the controls' initial values (names as in
+    :data:`LIVE_RUN_CONTROLS`); ``overrides`` fixes settings that have no control (epochs,
+    test-set size, ...). Errors appear in the panel's log area.
 
     Attributes: ``controls``, ``button``, ``plot_output``, ``log_output``, ``config()`` (the
-    config the controls describe now), ``run()``, ``results`` (the last run's results) and
-    ``figures_drawn`` (how many times the live plot was redrawn).
+    config the controls describe now), ``run()``, ``results`` (the last run's
+    :class:`~bbal_tutorial.results.RunRecord`) and ``figures_drawn`` (how many times the live
+    plot was redrawn).
     """
 
     base = preset_settings(preset, dataset)
@@ -202,58 +206,57 @@ def live_run_panel(
         ),
     }
     if dataset != "repeated-mnist":  # copies and noise only exist in Repeated MNIST
-        del controls["num_repeats"], controls["noise_std"]
+        for name in REPEATED_MNIST_SETTINGS:
+            del controls[name]
     button = widgets.Button(description="Run", button_style="primary", icon="play")
     plot_output, log_output = widgets.Output(), widgets.Output()
     cached = list(cached_runs or [])
-    data_cache: dict[tuple, Any] = {}
+    data_cache: dict[tuple[Any, ...], ExperimentData] = {}
 
-    def config() -> Any:
+    def config() -> ExperimentConfig:
         values = {name: control.value for name, control in controls.items()}
-        return live_run_config(values, dataset=dataset, preset=preset, overrides=overrides)
+        return config_from_choices(preset, dataset, values, overrides=overrides)
 
-    def redraw(results: dict[str, Any], total_rounds: int) -> None:
-        b = results["config"]["acquisition_size"]
-        same_b = [r for r in cached if r["config"]["acquisition_size"] == b]
+    def redraw(run: RunRecord, total_rounds: int) -> None:
+        same_b = [r for r in cached if r.b == run.b]
         with plot_output:
             plot_output.clear_output(wait=True)
-            fig = plot_live_run(results, same_b, total_rounds=total_rounds).figure
+            fig = plot_live_run(run, same_b, total_rounds=total_rounds).figure
             display(fig)
             plt.close(fig)
         panel.figures_drawn += 1
 
     @shows_errors(log_output)
-    def run(*_: Any) -> dict[str, Any] | None:
+    def run(*_: Any) -> RunRecord | None:
         cfg = config()
-        key = tuple(getattr(cfg, name) for name in _DATA_SETTINGS)
+        key = data_key(cfg)
         if key not in data_cache:
             data_cache.clear()  # keep one dataset in memory
             data_cache[key] = prepare_data(cfg)
         experiment = data_cache[key]
-        total = live_run_rounds(cfg, len(experiment.initial_indices), len(experiment.pool_indices))
+        total = planned_rounds(cfg, len(experiment.initial_indices), len(experiment.pool_indices))
         print(
             f"{METHOD_NAMES.get(cfg.acquisition, cfg.acquisition)}, b = {cfg.acquisition_size}, "
             f"K = {cfg.mc_samples}: {total} rounds on {experiment.data.source}"
         )
         button.disabled = True
         try:
-            results = run_experiment(
+            record = run_experiment(
                 cfg,
                 out=None,
                 progress=progress,
                 experiment=experiment,
-                on_round=lambda results: redraw(results, total),
+                on_round=lambda record: redraw(record, total),
             )
         finally:
             button.disabled = False
-        panel.results = results
-        last = results["rounds"][-1]
-        seconds = run_seconds(results)
+        panel.results = record
+        last = record.rounds[-1]
         print(
-            f"done: {last['n_labeled']} labels, test accuracy {last['test_accuracy']:.1%}, "
-            f"{len(results['rounds'])} rounds in {seconds:.0f} s"
+            f"done: {last.n_labeled} labels, test accuracy {last.test_accuracy:.1%}, "
+            f"{len(record.rounds)} rounds in {record.seconds:.0f} s"
         )
-        return results
+        return record
 
     button.on_click(run)
     column = widgets.VBox([*controls.values(), button])

@@ -119,10 +119,10 @@ def worker(method: str, size: str, repeats: int) -> dict:
     b, M = cfg["b"], cfg["num_samples"]
     if method.startswith("ours"):
         sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-        from bbal_tutorial import acquisition
+        from bbal_tutorial import _kernels, acquisition
 
         # count the products actually done (repeated sampled configurations are merged)
-        engine = acquisition.entropy_given_posterior
+        engine = _kernels.entropy_given_posterior
         done_flops = []
 
         def counting_engine(posterior_M_K, weights_M, log_probs_n_K_C, **kwargs):
@@ -130,7 +130,7 @@ def worker(method: str, size: str, repeats: int) -> dict:
             done_flops.append(2.0 * posterior_M_K.shape[0] * k * n * c)
             return engine(posterior_M_K, weights_M, log_probs_n_K_C, **kwargs)
 
-        acquisition.entropy_given_posterior = counting_engine
+        _kernels.entropy_given_posterior = counting_engine
         run = {
             "ours-bald": lambda: acquisition.get_bald_batch(log_probs_N_K_C, b),
             "ours-batchbald": lambda: acquisition.get_batchbald_batch(

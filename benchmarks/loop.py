@@ -40,19 +40,19 @@ def measure(dataset: str, method: str, rounds: int, seed: int) -> dict:
     )
     experiment = prepare_data(config)
     start = time.perf_counter()
-    results = run_experiment(config, experiment=experiment, progress=False)
+    run = run_experiment(config, experiment=experiment, progress=False)
     wall = time.perf_counter() - start
-    acquiring = [r for r in results["rounds"] if r["acquired_indices"]]
-    row = {p: statistics.mean(r[p] for r in acquiring) for p in PHASES}
+    acquiring = [r for r in run.rounds if r.acquired_indices]
+    row = {p: statistics.mean(getattr(r, p) for r in acquiring) for p in PHASES}
     row.update(
         dataset=dataset,
         method=method,
         rounds=len(acquiring),
-        pool_size=results["pool_size"],
-        test_size=results["test_size"],
+        pool_size=run.pool_size,
+        test_size=run.test_size,
         wall_seconds=wall,
-        source=results["dataset_source"],
-        config=results["config"],
+        source=run.dataset_source,
+        config=run.config.to_dict(),
     )
     row["round_seconds"] = sum(row[p] for p in PHASES)
     return row

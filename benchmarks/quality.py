@@ -51,7 +51,7 @@ def main() -> None:
             f"{median90 if median90 is not None else 'not reached by every seed'} |"
         )
         summary[method] = {
-            "seeds": [r["config"]["seed"] for r in group],
+            "seeds": [r.seed for r in group],
             "to80": reach80,
             "to90": reach90,
         }
@@ -77,8 +77,8 @@ def main() -> None:
         json.dumps(
             {
                 "results_dir": str(results_dir),
-                "dataset_source": first["dataset_source"],
-                "config": first["config"],
+                "dataset_source": first.dataset_source,
+                "config": first.config.to_dict(),
                 "per_method": summary,
                 "table": table,
                 "ordering": ordering,

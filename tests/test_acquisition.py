@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
+from bbal_tutorial import _kernels
 from bbal_tutorial import acquisition as acq
-from bbal_tutorial import information
 from bbal_tutorial.acquisition import ACQUISITION_NAMES, CandidateBatch, acquire
 
 # --------------------------------------------------------------------------------------------------
@@ -55,12 +55,6 @@ def ref_greedy(p_N_K_C, acquisition_size, tie=1e-9):
     return chosen, scores
 
 
-def random_log_probs(N, K, C, seed, dtype=torch.float64, alpha=0.5):
-    rng = np.random.default_rng(seed)
-    p = rng.dirichlet(np.full(C, alpha), size=(N, K))
-    return torch.from_numpy(np.log(p)).to(dtype)
-
-
 def realistic_log_probs(N, K, C, seed, d=8, duplicate_noise=0.01):
     """Correlated posterior samples like MC dropout: logits = mean + scale_n · A_n z_k, with z_k
     shared by all points; 10% near-duplicates of other points; float32 like a model's output."""
@@ -94,17 +88,17 @@ def np_p(log_probs):
 
 @pytest.mark.parametrize("matmul_dtype", [torch.float64, torch.float32])
 @pytest.mark.parametrize("seed, N, K, C, b", [(0, 7, 5, 3, 4), (1, 8, 6, 2, 5), (2, 6, 4, 4, 3)])
-def test_batchbald_equals_brute_force_greedy(matmul_dtype, seed, N, K, C, b):
-    lp = with_zeros(random_log_probs(N, K, C, seed))
+def test_batchbald_equals_brute_force_greedy(matmul_dtype, seed, N, K, C, b, dirichlet_log_probs):
+    lp = with_zeros(dirichlet_log_probs(N, K, C, seed))
     batch = acq.get_batchbald_batch(lp, b, num_samples=C ** (b - 1), matmul_dtype=matmul_dtype)
     indices, scores = ref_greedy(np_p(lp), b)
     assert batch.indices == indices
     np.testing.assert_allclose(batch.scores, scores, atol=1e-9)
 
 
-def test_greedy_within_1_minus_1_over_e_of_exhaustive_optimum():
+def test_greedy_within_1_minus_1_over_e_of_exhaustive_optimum(dirichlet_log_probs):
     for seed in range(3):
-        lp = random_log_probs(8, 6, 3, seed=100 + seed, alpha=1.0)
+        lp = dirichlet_log_probs(8, 6, 3, seed=100 + seed, alpha=1.0)
         p = np_p(lp)
         for b in (2, 3):
             batch = acq.get_batchbald_batch(lp, b, num_samples=3**b)
@@ -156,8 +150,8 @@ def test_duplicates_bald_double_counts_batchbald_does_not():
     )
 
 
-def test_duplicated_pool_ties_go_to_lowest_index():
-    lp = random_log_probs(5, 6, 3, seed=4)
+def test_duplicated_pool_ties_go_to_lowest_index(dirichlet_log_probs):
+    lp = dirichlet_log_probs(5, 6, 3, seed=4)
     pool = torch.cat([lp, lp, lp])  # every point three times
     batch = acq.get_batchbald_batch(pool, 4)
     assert batch.indices[0] < 5
@@ -170,8 +164,8 @@ def test_duplicated_pool_ties_go_to_lowest_index():
     ]
 
 
-def test_k1_everything_is_zero_and_in_index_order():
-    lp = random_log_probs(6, 1, 3, seed=5)
+def test_k1_everything_is_zero_and_in_index_order(dirichlet_log_probs):
+    lp = dirichlet_log_probs(6, 1, 3, seed=5)
     batch = acq.get_batchbald_batch(lp, 4)
     assert batch.indices == [0, 1, 2, 3]
     np.testing.assert_allclose(batch.scores, 0.0, atol=1e-12)
@@ -221,8 +215,8 @@ def test_precomputed_candidate_probs_change_no_bit(matmul_dtype):
     lp[3, :, 0] = -math.inf  # exact zeros
     lp[3] = torch.log_softmax(lp[3], dim=-1)
     small = 8 * 2**20
-    assert information.precompute_candidate_probs(lp, matmul_dtype) is not None
-    assert information.precompute_candidate_probs(lp, matmul_dtype, small) is None
+    assert _kernels.precompute_candidate_probs(lp, matmul_dtype) is not None
+    assert _kernels.precompute_candidate_probs(lp, matmul_dtype, small) is None
     kwargs = dict(num_samples=100, seed=3, matmul_dtype=matmul_dtype)  # exact, then sampled
     precomputed = acq.get_batchbald_batch(lp, 7, **kwargs)
     per_tile = acq.get_batchbald_batch(lp, 7, memory_budget=small, **kwargs)
@@ -234,17 +228,17 @@ def test_merging_repeated_samples_changes_nothing(monkeypatch):
     lp = realistic_log_probs(120, 10, 4, seed=17)
     kwargs = dict(num_samples=200, seed=2)  # sampled from the 5th pick on, many repeats
     merged = acq.get_batchbald_batch(lp, 8, **kwargs)
-    monkeypatch.setattr(acq, "merge_identical_configurations", lambda lj, w: (lj, w))
+    monkeypatch.setattr(_kernels, "merge_identical_configurations", lambda lj, w: (lj, w))
     unmerged = acq.get_batchbald_batch(lp, 8, **kwargs)
     assert merged.indices == unmerged.indices
     np.testing.assert_allclose(merged.scores, unmerged.scores, atol=1e-10)
 
 
-def test_c47_sampled_scores_converge_to_exact():
+def test_c47_sampled_scores_converge_to_exact(dirichlet_log_probs):
     """With C=47 the third pick's joint entropy needs 47^2 = 2209 configurations. Below that budget
     it is sampled: the score must be within 4 standard errors of the exact one (the estimate is the
     mean of M terms f(c) = -log p(c) + H[y_x | c]; SE = std f / sqrt M, computed by enumeration)."""
-    lp = with_zeros(random_log_probs(6, 8, 47, seed=8, alpha=0.3))
+    lp = with_zeros(dirichlet_log_probs(6, 8, 47, seed=8, alpha=0.3))
     exact = acq.get_batchbald_batch(lp, 3, num_samples=47**2)
     p = np_p(lp)
     np.testing.assert_allclose(
@@ -276,8 +270,8 @@ def test_c2_and_c47_run_and_stay_finite():
         assert len(set(batch.indices)) == 5 and np.all(np.isfinite(batch.scores))
 
 
-def test_batch_of_whole_pool_picks_each_point_once():
-    lp = random_log_probs(9, 4, 3, seed=9)
+def test_batch_of_whole_pool_picks_each_point_once(dirichlet_log_probs):
+    lp = dirichlet_log_probs(9, 4, 3, seed=9)
     batch = acq.get_batchbald_batch(lp, 9, num_samples=50, seed=0)
     assert sorted(batch.indices) == list(range(9))
 
@@ -312,8 +306,8 @@ def test_baselines_match_their_formulas():
         np.testing.assert_allclose(batch.scores, scores[order], atol=1e-12)
 
 
-def test_random_batch():
-    lp = random_log_probs(30, 2, 3, seed=12)
+def test_random_batch(dirichlet_log_probs):
+    lp = dirichlet_log_probs(30, 2, 3, seed=12)
     a = acq.get_random_batch(lp, 10, seed=5)
     assert a == acq.get_random_batch(lp, 10, seed=5)
     assert len(set(a.indices)) == 10 and all(0 <= i < 30 for i in a.indices)
@@ -337,9 +331,9 @@ def test_stochastic_high_coldness_is_top_b_and_reproducible(mode):
 
 
 @pytest.mark.parametrize("mode", acq.STOCHASTIC_MODES)
-def test_stochastic_first_pick_follows_its_distribution(mode):
+def test_stochastic_first_pick_follows_its_distribution(mode, dirichlet_log_probs):
     """Frequencies of the first pick over 2,000 seeds within 4.5 binomial SE of p ∝ weight."""
-    lp = random_log_probs(4, 6, 3, seed=14, alpha=1.0)
+    lp = dirichlet_log_probs(4, 6, 3, seed=14, alpha=1.0)
     bald = ref_bald(np_p(lp))
     beta = 2.0
     ranks = np.empty(4)

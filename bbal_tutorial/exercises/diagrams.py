@@ -14,15 +14,19 @@ from bbal_tutorial.exercises._checks import (
     _call,
     _certain,
     _check_vector,
-    _entr,
     _fmt,
     _h,
     _log_probs,
     _MismatchError,
     _random_log_probs,
     _report,
-    _summed_over_k,
 )
+
+
+def _entropy_of_sum(entropy: torch.Tensor | float, K: int) -> torch.Tensor | float:
+    """``-sum_c K p_c log(K p_c)``, the "entropy" of the K samples' probabilities summed instead of
+    averaged: ``K · (H - log K)``, from the entropy H of the mean (``sum_c p_c = 1``)."""
+    return K * (entropy - math.log(K))
 
 
 def _entropy_variants(log_probs_N_K_C: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -31,7 +35,6 @@ def _entropy_variants(log_probs_N_K_C: torch.Tensor) -> dict[str, torch.Tensor]:
     K = lp.shape[1]
     entropy_N = information.entropy(lp)
     conditional_N = information.conditional_entropy(lp)
-    summed_N_C = _summed_over_k(lp)
     return {
         "this is the mean of the K samples' entropies, E_w H[y|w]: average the probabilities "
         "over the K samples first, p(y|x) = 1/K sum_k p(y|x,w_k), then take one entropy": (
@@ -41,12 +44,12 @@ def _entropy_variants(log_probs_N_K_C: torch.Tensor) -> dict[str, torch.Tensor]:
         "(logsumexp alone is the log of the sum, not of the mean)": entropy_N - math.log(K),
         "forgot the mean over K: summing the K probabilities gives a 'distribution' that sums to "
         "K; divide by K (subtract log K after logsumexp, or use .mean(dim=1) on probabilities)": (
-            _entr(summed_N_C).sum(dim=1)
+            _entropy_of_sum(entropy_N, K)
         ),
         "these are bits: use the natural log (nats), not log2": entropy_N / math.log(2),
         "wrong sign: entropy is -sum p log p, which is never negative": -entropy_N,
         "this is the entropy of the first sample only: average over all K samples": (
-            _entr(lp[:, 0]).sum(dim=1)
+            information.entropy(lp[:, :1])
         ),
     }
 
@@ -57,7 +60,6 @@ def _bald_variants(log_probs_N_K_C: torch.Tensor) -> dict[str, torch.Tensor]:
     K = lp.shape[1]
     entropy_N = information.entropy(lp)
     conditional_N = information.conditional_entropy(lp)
-    summed_entropy_N = _entr(_summed_over_k(lp)).sum(dim=1)
     return {
         "wrong sign: BALD is H[y] - E_w H[y|w] (entropy of the mean minus mean of the "
         "entropies), which is never negative": conditional_N - entropy_N,
@@ -70,7 +72,7 @@ def _bald_variants(log_probs_N_K_C: torch.Tensor) -> dict[str, torch.Tensor]:
         "off by log K: H[y] needs the log of the mean probability, logsumexp over K "
         "minus log K": entropy_N - math.log(K) - conditional_N,
         "forgot the mean over K in H[y]: the predictive distribution is the mean, not the sum, "
-        "of the K samples' probabilities": summed_entropy_N - conditional_N,
+        "of the K samples' probabilities": _entropy_of_sum(entropy_N, K) - conditional_N,
         "these are bits: use the natural log (nats), not log2": (entropy_N - conditional_N)
         / math.log(2),
     }
@@ -81,8 +83,6 @@ def _joint_variants(log_probs_2_K_C: torch.Tensor) -> dict[str, float]:
     lp = log_probs_2_K_C.double()
     K = lp.shape[1]
     joint = float(information.joint_entropy_exact(lp))
-    log_joint_M_K = information.exact_configurations(lp)
-    summed_M = torch.logsumexp(log_joint_M_K, dim=1)
     return {
         "this is H[y1] + H[y2]: adding the entropies treats the two labels as independent, but "
         "they are coupled through w; use p(y1, y2) = 1/K sum_k p(y1|w_k) p(y2|w_k)": float(
@@ -94,7 +94,7 @@ def _joint_variants(log_probs_2_K_C: torch.Tensor) -> dict[str, float]:
         ),
         "off by log K: log p(y1, y2) is logsumexp over K minus log K": joint - math.log(K),
         "forgot the mean over K: the joint probabilities must sum to 1 over the C x C "
-        "configurations (divide the sum over the K samples by K)": float(_entr(summed_M).sum()),
+        "configurations (divide the sum over the K samples by K)": _entropy_of_sum(joint, K),
         "these are bits: use the natural log (nats), not log2": joint / math.log(2),
     }
 

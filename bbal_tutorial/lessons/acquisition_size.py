@@ -19,11 +19,11 @@ from bbal_tutorial.acquisition import acquire, get_bald_batch, get_batchbald_bat
 from bbal_tutorial.lessons.duplicate_pool import count_repeats
 from bbal_tutorial.plotting import (
     METHOD_COLOURS,
-    METHOD_NAMES,
     figure_caption,
+    method_name,
     plot_learning_curves,
 )
-from bbal_tutorial.results import Results, labels_to_reach_summary
+from bbal_tutorial.results import RunRecord, labels_to_reach_summary
 from bbal_tutorial.widgets import live_panel
 
 
@@ -37,7 +37,7 @@ def plot_acquisition_size(
     """Labels (left) and retraining rounds (right) needed to reach ``accuracy`` against the
     acquisition size b, one line per method through the medians over seeds, every seed a dot.
 
-    ``rows`` come from :func:`bbal_tutorial.experiments.method_summary`; a seed that never
+    ``rows`` come from :func:`bbal_tutorial.results.method_summary`; a seed that never
     reached the target is drawn as an open triangle above the axis' top. A row with
     acquisition ``"bald"`` and b = 1 is drawn for every method (at b = 1, BatchBALD is BALD).
     """
@@ -70,7 +70,7 @@ def plot_acquisition_size(
                 [np.nan if m is None else m for m in medians],
                 marker="o",
                 color=colour,
-                label=METHOD_NAMES.get(method, method),
+                label=method_name(method),
             )
             for b, r in zip(bs, chosen, strict=True):
                 values = r.get(per_seed) or []
@@ -102,18 +102,18 @@ def plot_acquisition_size(
     return list(axes)
 
 
-def plot_recorded_batch_scores(runs: Sequence[Results], ax: Axes | None = None) -> Axes:
+def plot_recorded_batch_scores(runs: Sequence[RunRecord], ax: Axes | None = None) -> Axes:
     """BatchBALD's recorded cumulative score ``I(y_1..y_i; w)`` after each pick, one thin line
     per acquired batch of the cached runs (early rounds dark, late rounds light), with the
     ceiling ``log K`` dashed. Reads the records' ``scores`` only."""
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 4), layout="constrained")
+    batchbald_runs = [run for run in runs if run.acquisition == "batchbald"]
     batches = [
-        (res["config"]["mc_samples"], i, len(res["rounds"]), r["scores"])
-        for res in runs
-        if res["config"]["acquisition"] == "batchbald"
-        for i, r in enumerate(res["rounds"])
-        if r["scores"]
+        (run.config.mc_samples, i, len(run.rounds), record.scores)
+        for run in batchbald_runs
+        for i, record in enumerate(run.rounds)
+        if record.scores
     ]
     if not batches:
         raise ValueError("plot_recorded_batch_scores needs cached BatchBALD runs")
@@ -134,13 +134,7 @@ def plot_recorded_batch_scores(runs: Sequence[Results], ax: Axes | None = None) 
     ax.set_ylim(bottom=0)
     ax.set_xlabel("picks so far $i$")
     ax.set_ylabel(r"$\mathbb{I}(y_1,\ldots,y_i;\boldsymbol{\omega})$ (nats)")
-    sizes = sorted(
-        {
-            res["config"]["acquisition_size"]
-            for res in runs
-            if res["config"]["acquisition"] == "batchbald"
-        }
-    )
+    sizes = sorted({run.b for run in batchbald_runs})
     where = f"b = {sizes[0]}: " if len(sizes) == 1 else ""
     ax.set_title(f"{where}{len(batches)} recorded batches (dark: early, light: late)", fontsize=10)
     ax.grid(alpha=0.3)
@@ -152,7 +146,7 @@ def plot_coldness_sweep(sweep: Mapping[str, Any], axes: Sequence[Axes] | None = 
     sampled batch that top-b BALD would also pick (left: 0 at β = 0 is random, 1 is top-b) and
     the picks that repeat an image already in the batch (right).
 
-    ``sweep`` is :func:`bbal_tutorial.demos.coldness_sweep`'s result.
+    ``sweep`` is :func:`coldness_sweep`'s result.
     """
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(12, 4), layout="constrained")
@@ -196,7 +190,7 @@ def plot_coldness_sweep(sweep: Mapping[str, Any], axes: Sequence[Axes] | None = 
 
 
 def batch_size_curves_panel(
-    runs: list[dict[str, Any]],
+    runs: Sequence[RunRecord],
     *,
     acquisition_size: int = 10,
     target: float | None = None,
@@ -207,10 +201,7 @@ def batch_size_curves_panel(
     curves of ``methods`` at that b, plus the ``reference`` run (BALD at b = 1 by default), with
     the labels each needed to reach ``target``. Nothing is recomputed: it only filters and draws.
     """
-
-    sizes = sorted(
-        {r["config"]["acquisition_size"] for r in runs if r["config"]["acquisition"] in methods}
-    )
+    sizes = sorted({run.b for run in runs if run.acquisition in methods})
     if not sizes:
         raise ValueError(f"no cached runs of {methods} to show; run `make reproduce` first")
     controls = {
@@ -223,21 +214,12 @@ def batch_size_curves_panel(
         )
     }
 
-    def is_reference(config: dict[str, Any]) -> bool:
-        return (
-            reference is not None
-            and (config["acquisition"], config["acquisition_size"]) == reference
-        )
-
     def draw(acquisition_size: int) -> None:
         shown = [
-            r
-            for r in runs
-            if (
-                r["config"]["acquisition"] in methods
-                and r["config"]["acquisition_size"] == acquisition_size
-            )
-            or is_reference(r["config"])
+            run
+            for run in runs
+            if (run.acquisition in methods and run.b == acquisition_size)
+            or (run.acquisition, run.b) == reference
         ]
         plot_learning_curves(
             shown,
@@ -249,12 +231,7 @@ def batch_size_curves_panel(
         if target is None:
             return
         for method in methods:
-            group = [
-                r
-                for r in shown
-                if r["config"]["acquisition"] == method
-                and r["config"]["acquisition_size"] == acquisition_size
-            ]
+            group = [run for run in shown if (run.acquisition, run.b) == (method, acquisition_size)]
             if group:
                 s = labels_to_reach_summary(group, target)
                 print(
@@ -267,22 +244,19 @@ def batch_size_curves_panel(
     return panel
 
 
-def ceiling_summary(runs: Sequence[Results], fraction: float = 0.95) -> list[dict[str, Any]]:
+def ceiling_summary(runs: Sequence[RunRecord], fraction: float = 0.95) -> list[dict[str, Any]]:
     """For the cached BatchBALD runs, one row per b: how many recorded batches there are, how
     many picks the cumulative score ``I(y_1..y_i; w)`` needed to reach ``fraction`` of its
     ceiling ``log K`` (median over the batches that got there) and in how many batches it got
     there, and the median final score. Reads the records' ``scores`` only."""
-    import math
-
     groups: dict[int, list[tuple[float, list[float]]]] = {}
-    for results in runs:
-        if results["config"]["acquisition"] != "batchbald":
+    for run in runs:
+        if run.acquisition != "batchbald":
             continue
-        ceiling = math.log(results["config"]["mc_samples"])
-        for record in results["rounds"]:
-            if record["scores"]:
-                b = results["config"]["acquisition_size"]
-                groups.setdefault(b, []).append((ceiling, record["scores"]))
+        ceiling = math.log(run.config.mc_samples)
+        for record in run.rounds:
+            if record.scores:
+                groups.setdefault(run.b, []).append((ceiling, record.scores))
     rows = []
     for b, batches in sorted(groups.items()):
         picks = [

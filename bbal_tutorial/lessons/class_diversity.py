@@ -1,16 +1,19 @@
 """Notebook 05, class diversity: the entropy of the acquired labels, per run and over the rounds, a
-summary per method, and what an EMNIST run would cost on this machine.
+summary per method, the runs each panel shows, and what an EMNIST run would cost on this machine.
+
+:func:`label_entropy` is this lesson's own measure, the entropy of a histogram of labels (not a
+quantity of the model's predictions, so it is not in :mod:`bbal_tutorial.information`).
 """
 
 from __future__ import annotations
 
 import math
 import statistics
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import matplotlib.pyplot as plt
-import numpy as np
 import torch
 from matplotlib.axes import Axes
 
@@ -18,38 +21,44 @@ from bbal_tutorial.acquisition import acquire
 from bbal_tutorial.config import ExperimentConfig, planned_rounds
 from bbal_tutorial.data import EMNIST_SPEC, FASHION_MNIST_SPEC, MNIST_SPEC
 from bbal_tutorial.models import make_model, predict_log_probs
-from bbal_tutorial.plotting import METHOD_COLOURS, group_runs
-from bbal_tutorial.results import Results, group_by_method
+from bbal_tutorial.plotting import plot_median_over_seeds, seeds_label
+from bbal_tutorial.results import RunRecord, group_by_method
+
+#: The order in which the BatchBALD blog lists the methods of its class-diversity figure.
+BLOG_ORDER = ("batchbald", "random", "bald")
 
 
-def plot_label_entropy(runs: Iterable[Results], num_classes: int, ax: Axes | None = None) -> Axes:
+def at_acquisition_size(
+    runs: Iterable[RunRecord], b: int, *, reference: str | None = "random"
+) -> list[RunRecord]:
+    """The runs of acquisition size ``b``, plus every run of the ``reference`` method whatever
+    its b (random acquisition's picks do not depend on b, so one b serves every panel)."""
+    return [run for run in runs if run.b == b or run.acquisition == reference]
+
+
+def in_blog_order(runs: Iterable[RunRecord]) -> list[RunRecord]:
+    """The runs sorted by method in :data:`BLOG_ORDER` (other methods last), each method's runs
+    in their given order."""
+    rank = {acquisition: i for i, acquisition in enumerate(BLOG_ORDER)}
+    return sorted(runs, key=lambda run: rank.get(run.acquisition, len(BLOG_ORDER)))
+
+
+def plot_label_entropy(runs: Iterable[RunRecord], num_classes: int, ax: Axes | None = None) -> Axes:
     """Entropy of each method's acquired-label distribution against the number of acquired
     labels: the median over seeds with the quartiles shaded, and the maximum ``log C`` (every
     class acquired equally often) dashed.
 
-    Uses :func:`bbal_tutorial.experiments.label_entropy_by_round`; only sizes every seed of a
-    method reached are kept.
+    Uses :func:`label_entropy_by_round`; only sizes every seed of a method reached are kept.
     """
-
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4.5))
-    groups = group_runs(runs)
+    groups = group_by_method(runs)
     if not groups:
         raise ValueError("plot_label_entropy needs at least one results file")
-    for label, group in groups.items():
+    for (acquisition, b), group in groups.items():
         curves = [dict(zip(*label_entropy_by_round(r, num_classes), strict=True)) for r in group]
-        common = sorted(set.intersection(*(set(c) for c in curves)))
-        if not common:
-            continue
-        values_A_S = np.array([[c[n] for c in curves] for n in common])
-        colour = METHOD_COLOURS.get(group[0]["config"]["acquisition"])
-        seeds = f", {len(group)} seeds" if len(group) > 1 else ""
-        ax.plot(
-            common, np.median(values_A_S, axis=1), marker=".", color=colour, label=f"{label}{seeds}"
-        )
-        if len(group) > 1:
-            low, high = np.percentile(values_A_S, [25, 75], axis=1)
-            ax.fill_between(common, low, high, color=colour, alpha=0.2, linewidth=0)
+        label = seeds_label(acquisition, b, len(group))
+        plot_median_over_seeds(ax, curves, acquisition, label, marker=".")
     ceiling = math.log(num_classes)
     ax.axhline(
         ceiling,
@@ -89,15 +98,15 @@ def label_entropy(labels: Sequence[int] | torch.Tensor, num_classes: int) -> flo
     return float(-(probs_C * probs_C.log()).sum())
 
 
-def label_entropy_by_round(results: Results, num_classes: int) -> tuple[list[int], list[float]]:
+def label_entropy_by_round(run: RunRecord, num_classes: int) -> tuple[list[int], list[float]]:
     """After each round that acquired points: how many labels the run has acquired so far (the
     initial labelled set excluded) and the entropy of their class distribution
     (:func:`label_entropy`, nats; at most ``log num_classes``)."""
     acquired, counts, entropies = [], [], []
-    for record in results["rounds"]:
-        if not record["acquired_labels"]:
+    for record in run.rounds:
+        if not record.acquired_labels:
             continue
-        acquired += record["acquired_labels"]
+        acquired += record.acquired_labels
         counts.append(len(acquired))
         entropies.append(label_entropy(acquired, num_classes))
     return counts, entropies
@@ -184,8 +193,6 @@ def measure_costs(
     inflate them: with one torch thread (as ``make reproduce`` runs) they estimate the wall time
     of a run on an otherwise idle machine; with several threads they are summed over the threads.
     """
-    import time
-
     C = num_classes(config.dataset)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
@@ -237,14 +244,14 @@ def measure_costs(
     return {"forward_seconds": forward, "train_step_seconds": train_step, "select_seconds": select}
 
 
-def label_diversity_summary(runs: Sequence[Results], num_classes: int) -> list[dict[str, Any]]:
+def label_diversity_summary(runs: Sequence[RunRecord], num_classes: int) -> list[dict[str, Any]]:
     """One row per (acquisition, b) over its seeds, from all labels each run acquired (the
     initial labelled set excluded): how many, the median :func:`label_entropy` and its share of
     the maximum ``log num_classes``, and the medians of the least and the most acquired class's
     count and of the number of classes never acquired."""
     rows = []
     for (acquisition, b), group in group_by_method(runs).items():
-        labels = [[x for r in res["rounds"] for x in r["acquired_labels"]] for res in group]
+        labels = [run.acquired_labels for run in group]
         counts = [
             torch.bincount(torch.tensor(x, dtype=torch.long), minlength=num_classes) for x in labels
         ]

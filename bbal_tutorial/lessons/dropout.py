@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from matplotlib.axes import Axes
 
-from bbal_tutorial.information import check_log_probs, predictive_log_probs
+from bbal_tutorial.information import check_log_probs, mutual_information, predictive_log_probs
 from bbal_tutorial.lessons.duplicates import REPEAT_COLOUR, batchbald_scores_given
 from bbal_tutorial.models import BayesianModule, predict_log_probs
 from bbal_tutorial.plotting import _as_numpy
@@ -134,12 +134,10 @@ def score_spread_panel(
     """The score-spread figure for the first K of the precomputed posterior samples (a slider).
 
     ``log_probs_by_mode[mode]`` has shape (R, N, K_max, C) (from
-    :func:`bbal_tutorial.demos.repeated_log_probs`); ``chosen`` is the batch so far, ``candidates``
+    :func:`repeated_log_probs`); ``chosen`` is the batch so far, ``candidates``
     the points to score and ``flagged_N`` marks copies of chosen images. Only scores are
     recomputed when K moves: the forward passes were done once.
     """
-    import numpy as np
-
     k_max = min(lp.shape[2] for lp in log_probs_by_mode.values())
     controls = {
         "k": widgets.IntSlider(
@@ -250,9 +248,9 @@ def repeated_candidate_scores(
 ) -> dict[str, torch.Tensor]:
     """Per repetition, BALD ``I[y_x; w]`` and BatchBALD ``I[y_S, y_x; w]`` of every point:
     ``{"bald": scores_R_N, "batchbald": scores_R_N}`` (float64; see
-    :func:`batchbald_scores_given`).
+    :func:`~bbal_tutorial.lessons.duplicates.batchbald_scores_given`).
     """
-    bald = [batchbald_scores_given(lp_N_K_C, []) for lp_N_K_C in log_probs_R_N_K_C]
+    bald = [mutual_information(lp_N_K_C) for lp_N_K_C in log_probs_R_N_K_C]
     batchbald = [batchbald_scores_given(lp_N_K_C, chosen) for lp_N_K_C in log_probs_R_N_K_C]
     return {"bald": torch.stack(bald), "batchbald": torch.stack(batchbald)}
 

@@ -1,4 +1,4 @@
-"""Small, pure computations behind notebook 07 (what BALD and BatchBALD do not fix).
+"""Notebook 07, what BALD and BatchBALD do not fix: its small computations and figures.
 
 Three limitations, each measured rather than asserted:
 
@@ -12,8 +12,9 @@ Three limitations, each measured rather than asserted:
 * **A noisy estimator** -- :func:`batch_information_by_k` re-scores one batch under many draws of
   the K posterior samples, for several K.
 
-Everything here is deterministic given its inputs (a seed where there is randomness); no
-printing, no progress bars.
+:func:`plot_class_shares` and :func:`plot_information_by_k` draw the first and the last. Everything
+here is deterministic given its inputs (a seed where there is randomness); no printing, no
+progress bars.
 """
 
 from __future__ import annotations
@@ -34,100 +35,7 @@ from bbal_tutorial.information import (
 )
 from bbal_tutorial.lessons.duplicate_pool import train_small_model
 from bbal_tutorial.models import BayesianModule, predict_log_probs
-from bbal_tutorial.plotting import METHOD_COLOURS, METHOD_NAMES, _as_numpy
-
-
-def plot_class_shares(
-    pool_shares_C: Any,
-    acquired_shares: Mapping[str, Any],
-    ax: Axes | None = None,
-    *,
-    highlight: Sequence[int] = (),
-    class_names: Sequence[str] | None = None,
-) -> Axes:
-    """Per class: its share of the pool (grey) next to its share of each method's acquired
-    points (``acquired_shares[method]``, shape (C,)); classes in ``highlight`` (e.g. the rare
-    ones) get a shaded background.
-    """
-    if ax is None:
-        _, ax = plt.subplots(figsize=(9, 4))
-    pool = _as_numpy(pool_shares_C)
-    C = len(pool)
-    bars = [("pool", pool, "0.75")] + [
-        (METHOD_NAMES.get(m, m), _as_numpy(s), METHOD_COLOURS.get(m))
-        for m, s in acquired_shares.items()
-    ]
-    width = 0.8 / len(bars)
-    for c in highlight:
-        ax.axvspan(c - 0.45, c + 0.45, color="#fdd49e", alpha=0.5, linewidth=0)
-    for i, (name, shares, colour) in enumerate(bars):
-        x = np.arange(C) + (i - (len(bars) - 1) / 2) * width
-        ax.bar(
-            x,
-            shares,
-            width=width,
-            color=colour,
-            label=name,
-            edgecolor="black" if name == "pool" else None,
-            linewidth=0.5,
-        )
-    names = list(class_names) if class_names is not None else [str(c) for c in range(C)]
-    ax.set_xticks(np.arange(C), names)
-    ax.set_xlabel("class" + (" (shaded: rare in the pool)" if len(highlight) else ""))
-    ax.set_ylabel("share")
-    ax.grid(alpha=0.3, axis="y")
-    ax.legend(fontsize="small")
-    return ax
-
-
-def plot_information_by_k(ks: Sequence[int], values_S_R: Any, ax: Axes | None = None) -> Axes:
-    """BatchBALD's score of one batch for each number K of posterior samples: every draw of the
-    K samples as a dot, their mean with a one-standard-deviation bar, and the ceiling ``log K``.
-
-    ``values_S_R`` is :func:`bbal_tutorial.limitations.batch_information_by_k`'s result.
-    """
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 4.5))
-    ks_S = np.asarray(ks, dtype=np.float64)
-    values = _as_numpy(values_S_R)
-    rng = np.random.default_rng(0)  # jitter only
-    for k, row in zip(ks_S, values, strict=True):
-        jitter = k * np.exp(rng.uniform(-0.08, 0.08, len(row)))
-        ax.scatter(jitter, row, s=10, color=METHOD_COLOURS["batchbald"], alpha=0.5)
-    ax.errorbar(
-        ks_S,
-        values.mean(axis=1),
-        yerr=values.std(axis=1),
-        color="black",
-        marker="o",
-        capsize=4,
-        label=f"mean ± std over {values.shape[1]} draws of the K samples",
-    )
-    ax.plot(
-        ks_S, np.log(ks_S), color="black", linestyle="--", linewidth=1, label="ceiling $\\log K$"
-    )
-    ax.set_xscale("log")
-    ax.set_xticks(ks_S, [str(int(k)) for k in ks_S])
-    ax.set_xlabel("posterior samples $K$")
-    ax.set_ylabel(r"$\mathbb{I}(y_1,\ldots,y_n;\boldsymbol{\omega})$ (nats)")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left")
-    return ax
-
-
-__all__ = [
-    "PseudoLabels",
-    "subsample_by_class",
-    "class_shares",
-    "oversampling_ratios",
-    "per_class_accuracy",
-    "reweighted_accuracy",
-    "train_and_test",
-    "confident_pseudo_labels",
-    "PseudoLabelRound",
-    "pseudo_label_round",
-    "batch_information_by_k",
-]
+from bbal_tutorial.plotting import METHOD_COLOURS, _as_numpy, method_name
 
 
 def _labels_tensor(labels: Sequence[int] | torch.Tensor, num_classes: int) -> torch.Tensor:
@@ -256,9 +164,10 @@ def train_and_test(
     num_classes: int = 10,
     seed: int = 0,
 ) -> tuple[BayesianModule, torch.Tensor]:
-    """Train a fresh MNIST CNN on the labelled set (:func:`bbal_tutorial.demos.train_small_model`,
-    exactly ``epochs`` epochs) and return it with its :func:`per_class_accuracy` on the test set
-    (predictions from the mean of ``k`` MC-dropout samples). Deterministic given ``seed``.
+    """Train a fresh MNIST CNN on the labelled set
+    (:func:`~bbal_tutorial.lessons.duplicate_pool.train_small_model`, exactly ``epochs`` epochs)
+    and return it with its :func:`per_class_accuracy` on the test set (predictions from the mean
+    of ``k`` MC-dropout samples). Deterministic given ``seed``.
     """
     model = train_small_model(x_L_1_H_W, y_L, epochs=epochs, num_classes=num_classes, seed=seed)
     with torch.random.fork_rng(devices=[]):
@@ -389,7 +298,7 @@ def batch_information_by_k(log_probs_R_n_K_C: torch.Tensor, ks: Sequence[int]) -
 
     The spread over R shows the noise of scoring with K samples; the mean shows the bias (the
     score cannot exceed ``log K``). ``log_probs_R_n_K_C`` is e.g.
-    :func:`bbal_tutorial.demos.repeated_log_probs` of the batch with ``masks="redrawn"``.
+    :func:`bbal_tutorial.lessons.dropout.repeated_log_probs` of the batch with ``masks="redrawn"``.
     """
     if log_probs_R_n_K_C.dim() != 4:
         raise ValueError(
@@ -404,3 +313,80 @@ def batch_information_by_k(log_probs_R_n_K_C: torch.Tensor, ks: Sequence[int]) -
         [[batch_mutual_information(draw[:, :k]) for draw in log_probs_R_n_K_C] for k in ks],
         dtype=torch.float64,
     )
+
+
+def plot_class_shares(
+    pool_shares_C: Any,
+    acquired_shares: Mapping[str, Any],
+    ax: Axes | None = None,
+    *,
+    highlight: Sequence[int] = (),
+    class_names: Sequence[str] | None = None,
+) -> Axes:
+    """Per class: its share of the pool (grey) next to its share of each method's acquired
+    points (``acquired_shares[method]``, shape (C,)); classes in ``highlight`` (e.g. the rare
+    ones) get a shaded background.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 4))
+    pool = _as_numpy(pool_shares_C)
+    C = len(pool)
+    bars = [("pool", pool, "0.75")] + [
+        (method_name(m), _as_numpy(s), METHOD_COLOURS.get(m)) for m, s in acquired_shares.items()
+    ]
+    width = 0.8 / len(bars)
+    for c in highlight:
+        ax.axvspan(c - 0.45, c + 0.45, color="#fdd49e", alpha=0.5, linewidth=0)
+    for i, (name, shares, colour) in enumerate(bars):
+        x = np.arange(C) + (i - (len(bars) - 1) / 2) * width
+        ax.bar(
+            x,
+            shares,
+            width=width,
+            color=colour,
+            label=name,
+            edgecolor="black" if name == "pool" else None,
+            linewidth=0.5,
+        )
+    names = list(class_names) if class_names is not None else [str(c) for c in range(C)]
+    ax.set_xticks(np.arange(C), names)
+    ax.set_xlabel("class" + (" (shaded: rare in the pool)" if len(highlight) else ""))
+    ax.set_ylabel("share")
+    ax.grid(alpha=0.3, axis="y")
+    ax.legend(fontsize="small")
+    return ax
+
+
+def plot_information_by_k(ks: Sequence[int], values_S_R: Any, ax: Axes | None = None) -> Axes:
+    """BatchBALD's score of one batch for each number K of posterior samples: every draw of the
+    K samples as a dot, their mean with a one-standard-deviation bar, and the ceiling ``log K``.
+
+    ``values_S_R`` is :func:`batch_information_by_k`'s result.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4.5))
+    ks_S = np.asarray(ks, dtype=np.float64)
+    values = _as_numpy(values_S_R)
+    rng = np.random.default_rng(0)  # jitter only
+    for k, row in zip(ks_S, values, strict=True):
+        jitter = k * np.exp(rng.uniform(-0.08, 0.08, len(row)))
+        ax.scatter(jitter, row, s=10, color=METHOD_COLOURS["batchbald"], alpha=0.5)
+    ax.errorbar(
+        ks_S,
+        values.mean(axis=1),
+        yerr=values.std(axis=1),
+        color="black",
+        marker="o",
+        capsize=4,
+        label=f"mean ± std over {values.shape[1]} draws of the K samples",
+    )
+    ax.plot(
+        ks_S, np.log(ks_S), color="black", linestyle="--", linewidth=1, label="ceiling $\\log K$"
+    )
+    ax.set_xscale("log")
+    ax.set_xticks(ks_S, [str(int(k)) for k in ks_S])
+    ax.set_xlabel("posterior samples $K$")
+    ax.set_ylabel(r"$\mathbb{I}(y_1,\ldots,y_n;\boldsymbol{\omega})$ (nats)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left")
+    return ax

@@ -9,40 +9,31 @@ from collections.abc import Sequence
 from typing import Any
 
 import matplotlib.pyplot as plt
-import numpy as np
 import torch
 from matplotlib.axes import Axes
 
 from bbal_tutorial.data import ActiveLearningData
 from bbal_tutorial.loop import ExperimentData
-from bbal_tutorial.plotting import METHOD_COLOURS, group_runs, run_label
+from bbal_tutorial.plotting import METHOD_COLOURS, method_label, plot_median_over_seeds, run_label
 from bbal_tutorial.presets import run_data
-from bbal_tutorial.results import Results, group_by_method
+from bbal_tutorial.results import RoundRecord, RunRecord, group_by_method
 
 
-def plot_batch_diversity(runs: Sequence[Results], ax: Axes | None = None) -> Axes:
+def plot_batch_diversity(runs: Sequence[RunRecord], ax: Axes | None = None) -> Axes:
     """Distinct original images in each acquired batch against labelled points: the median over
     seeds per method, with the batch size b dotted (b distinct images = no label wasted on a
     copy). Copies share ``acquired_original_indices`` (Repeated MNIST)."""
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4))
     batch_sizes = set()
-    for label, group in group_runs(runs).items():
-        per_run = [
-            {
-                r["n_labeled"]: len(set(r["acquired_original_indices"]))
-                for r in res["rounds"]
-                if r["acquired_original_indices"]
-            }
-            for res in group
+    for (acquisition, b), group in group_by_method(runs).items():
+        curves = [
+            {row["n_labeled"]: row["distinct"] for row in batch_diversity(run)} for run in group
         ]
-        common = sorted(set.intersection(*(set(d) for d in per_run)))
-        if not common:
-            continue
-        median = np.median([[d[n] for d in per_run] for n in common], axis=1)
-        method = group[0]["config"]["acquisition"]
-        ax.plot(common, median, marker=".", color=METHOD_COLOURS.get(method), label=label)
-        batch_sizes.add(group[0]["config"]["acquisition_size"])
+        if set.intersection(*(set(c) for c in curves)):
+            label = method_label(acquisition, b)
+            plot_median_over_seeds(ax, curves, acquisition, label, band_alpha=0, marker=".")
+            batch_sizes.add(b)
     for b in batch_sizes:
         ax.axhline(b, color="black", linestyle=":", linewidth=0.8)
     ax.set_ylim(0, max(batch_sizes, default=10) + 1)
@@ -54,27 +45,26 @@ def plot_batch_diversity(runs: Sequence[Results], ax: Axes | None = None) -> Axe
 
 
 def plot_accuracy_vs_distinct(
-    runs: Sequence[Results], distinct_per_run: Sequence[Sequence[int]], ax: Axes | None = None
+    runs: Sequence[RunRecord], distinct_per_run: Sequence[Sequence[int]], ax: Axes | None = None
 ) -> Axes:
     """Test accuracy against the number of *distinct* images labelled so far, one thin line per
     run, coloured by method: if a method's curve moves onto the others here, the labels it
     spent on copies explain its gap in the usual accuracy-against-labels plot.
 
-    ``distinct_per_run`` is :func:`bbal_tutorial.experiments.distinct_labelled`'s result.
+    ``distinct_per_run`` is :func:`distinct_labelled`'s result.
     """
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4.2))
     labelled = set()
-    for results, distinct in zip(runs, distinct_per_run, strict=True):
-        method = results["config"]["acquisition"]
-        label = run_label(results)
+    for run, distinct in zip(runs, distinct_per_run, strict=True):
+        label = run_label(run)
         ax.plot(
             distinct,
-            [r["test_accuracy"] for r in results["rounds"]],
+            run.accuracies,
             marker=".",
             linewidth=1,
             alpha=0.8,
-            color=METHOD_COLOURS.get(method),
+            color=METHOD_COLOURS.get(run.acquisition),
             label=None if label in labelled else label,
         )
         labelled.add(label)
@@ -91,19 +81,19 @@ def display_images(data: ActiveLearningData, indices: Sequence[int]) -> torch.Te
     return (data.train_x_N_1_H_W[index_T, 0] * data.std + data.mean).clamp(0, 1)
 
 
-def batch_diversity(results: Results) -> list[dict[str, int]]:
+def batch_diversity(run: RunRecord) -> list[dict[str, int]]:
     """Per acquired batch: its size, how many *distinct* original images it holds, and how many
     of those are *new* (not acquired in an earlier round). Repeated MNIST's copies of one image
     share an entry of ``acquired_original_indices``, so ``batch - new`` labels went to copies of
     images the run already had or took twice. Rounds that acquired nothing are left out."""
     rows, seen = [], set()
-    for record in results["rounds"]:
-        originals = record["acquired_original_indices"]
+    for record in run.rounds:
+        originals = record.acquired_original_indices
         if not originals:
             continue
         rows.append(
             {
-                "n_labeled": record["n_labeled"],
+                "n_labeled": record.n_labeled,
                 "batch": len(originals),
                 "distinct": len(set(originals)),
                 "new": len(set(originals) - seen),
@@ -113,7 +103,7 @@ def batch_diversity(results: Results) -> list[dict[str, int]]:
     return rows
 
 
-def diversity_summary(runs: Sequence[Results]) -> list[dict[str, Any]]:
+def diversity_summary(runs: Sequence[RunRecord]) -> list[dict[str, Any]]:
     """One row per (acquisition, b) over its seeds: the mean number of distinct original images
     per batch and the labels (mean per seed) spent on copies of an image already acquired,
     split into copies of an image earlier in the *same batch* and of one from *earlier rounds*."""
@@ -153,21 +143,21 @@ def group_copies(indices: Sequence[int], originals: Sequence[int]) -> list[int]:
 
 def batch_images(
     experiment: ExperimentData,
-    records: dict[str, dict[str, Any]],
+    records: dict[str, RoundRecord],
     *,
     side_by_side: bool = True,
 ) -> dict[str, Any]:
-    """The arguments of :func:`bbal_tutorial.plots.plot_batch_picks` for the batches that some
-    cached rounds acquired: ``records`` maps a method name to one round's record; the pool is
-    :func:`run_data`'s. With ``side_by_side``, copies of one image are grouped together."""
+    """The arguments of :func:`bbal_tutorial.lessons.duplicates.plot_batch_picks` for the batches
+    that some cached rounds acquired: ``records`` maps a method name to one round's record; the
+    pool is :func:`run_data`'s. With ``side_by_side``, copies of one image are grouped together."""
     indices, batches, scores = [], {}, {}
     for name, record in records.items():
-        order = list(range(len(record["acquired_indices"])))
+        order = list(range(len(record.acquired_indices)))
         if side_by_side:
-            order = group_copies(record["acquired_indices"], record["acquired_original_indices"])
+            order = group_copies(record.acquired_indices, record.acquired_original_indices)
         batches[name] = [len(indices) + p for p in range(len(order))]
-        indices += [record["acquired_indices"][p] for p in order]
-        scores[name] = [record["scores"][p] for p in order] if record["scores"] else None
+        indices += [record.acquired_indices[p] for p in order]
+        scores[name] = [record.scores[p] for p in order] if record.scores else None
     return {
         "images_N_H_W": display_images(experiment.data, indices),
         "batches": batches,
@@ -176,7 +166,7 @@ def batch_images(
     }
 
 
-def distinct_labelled(runs: Sequence[Results]) -> list[list[int]]:
+def distinct_labelled(runs: Sequence[RunRecord]) -> list[list[int]]:
     """For each run, the number of distinct original images in the labelled set at each round
     (the initial labels included; copies of one image count once).
 
@@ -187,16 +177,16 @@ def distinct_labelled(runs: Sequence[Results]) -> list[list[int]]:
     data_keys = ("acquisition",)  # settings that do not change the data or the splits
     built: dict[str, list[int]] = {}
     curves = []
-    for results in runs:
-        key = repr(sorted((k, v) for k, v in results["config"].items() if k not in data_keys))
+    for run in runs:
+        key = repr(sorted((k, v) for k, v in run.config.to_dict().items() if k not in data_keys))
         if key not in built:
-            experiment = run_data(results)
-            index_T = torch.tensor(results["initial_indices"], dtype=torch.long)
+            experiment = run_data(run)
+            index_T = torch.tensor(run.initial_indices, dtype=torch.long)
             built[key] = experiment.data.original_index_N[index_T].tolist()
         seen = set(built[key])
         curve = []
-        for record in results["rounds"]:
+        for record in run.rounds:
             curve.append(len(seen))
-            seen.update(record["acquired_original_indices"])
+            seen.update(record.acquired_original_indices or [])
         curves.append(curve)
     return curves

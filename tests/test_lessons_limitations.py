@@ -1,10 +1,14 @@
-"""Tests for bbal_tutorial.limitations: by-hand values and independent recomputations."""
+"""Tests for bbal_tutorial.lessons.limitations (notebook 07): by-hand values, independent
+recomputations and the figures."""
 
 import math
 
+import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 import torch
 
+from bbal_tutorial.data import load_dataset, make_splits
 from bbal_tutorial.information import batch_mutual_information
 from bbal_tutorial.lessons.limitations import (
     batch_information_by_k,
@@ -12,15 +16,13 @@ from bbal_tutorial.lessons.limitations import (
     confident_pseudo_labels,
     oversampling_ratios,
     per_class_accuracy,
+    plot_class_shares,
+    plot_information_by_k,
+    pseudo_label_round,
     reweighted_accuracy,
     subsample_by_class,
+    train_and_test,
 )
-
-
-def random_log_probs(*shape, seed=0, sharpness=2.0):
-    generator = torch.Generator().manual_seed(seed)
-    return torch.log_softmax(sharpness * torch.randn(*shape, generator=generator), dim=-1)
-
 
 # --------------------------------------------------------------------------------------------------
 # an unbalanced pool
@@ -143,8 +145,8 @@ def test_pseudo_labels_use_the_mean_over_samples_not_one_sample():
     assert confident_pseudo_labels(probs.log()).confidence == pytest.approx([0.5])
 
 
-def test_pseudo_labels_refuse_bad_settings():
-    log_probs = random_log_probs(4, 3, 2)
+def test_pseudo_labels_refuse_bad_settings(softmax_log_probs):
+    log_probs = softmax_log_probs(4, 3, 2)
     with pytest.raises(ValueError, match="threshold"):
         confident_pseudo_labels(log_probs, threshold=1.5)
     with pytest.raises(ValueError, match="per_class"):
@@ -157,12 +159,12 @@ def test_pseudo_labels_refuse_bad_settings():
 # the noisy estimator
 
 
-def test_batch_information_by_k_matches_the_exact_score_and_respects_log_k():
-    log_probs_R_n_K_C = random_log_probs(5, 3, 20, 4, seed=3)
+def test_batch_information_by_k_matches_the_exact_score_and_respects_log_k(softmax_log_probs):
+    log_probs_R_n_K_C = softmax_log_probs(5, 3, 20, 4, seed=3)
     ks = [1, 2, 5, 20]
     values = batch_information_by_k(log_probs_R_n_K_C, ks)
     assert values.shape == (4, 5) and values.dtype == torch.float64
-    assert values[0].abs().max() < 1e-5  # one sample: nothing to learn about w (float32 input)
+    assert values[0].abs().max() < 1e-12  # one sample: nothing to learn about w
     for i, k in enumerate(ks):
         assert values[i, 2] == pytest.approx(batch_mutual_information(log_probs_R_n_K_C[2, :, :k]))
         assert bool((values[i] <= math.log(k) + 1e-5).all())
@@ -170,11 +172,11 @@ def test_batch_information_by_k_matches_the_exact_score_and_respects_log_k():
     assert float(values[-1].std()) > 0
 
 
-def test_batch_information_by_k_refuses_bad_input():
+def test_batch_information_by_k_refuses_bad_input(softmax_log_probs):
     with pytest.raises(ValueError, match="4-D"):
-        batch_information_by_k(random_log_probs(3, 5, 2), [2])
+        batch_information_by_k(softmax_log_probs(3, 5, 2), [2])
     with pytest.raises(ValueError, match="1..5"):
-        batch_information_by_k(random_log_probs(2, 3, 5, 2), [2, 6])
+        batch_information_by_k(softmax_log_probs(2, 3, 5, 2), [2, 6])
 
 
 # --------------------------------------------------------------------------------------------------
@@ -182,9 +184,6 @@ def test_batch_information_by_k_refuses_bad_input():
 
 
 def test_train_and_test_learns_and_is_deterministic():
-    from bbal_tutorial.data import load_dataset, make_splits
-    from bbal_tutorial.lessons.limitations import train_and_test
-
     data = load_dataset("mnist", source="sample")
     split = make_splits(data.train_y_N, num_classes=10, initial_per_class=2, validation_size=0)
     labelled = torch.tensor(split.initial_indices)
@@ -198,9 +197,6 @@ def test_train_and_test_learns_and_is_deterministic():
 
 
 def test_pseudo_label_round_retrains_with_the_models_own_confident_labels():
-    from bbal_tutorial.data import load_dataset, make_splits
-    from bbal_tutorial.lessons.limitations import pseudo_label_round
-
     data = load_dataset("mnist", source="sample")
     split = make_splits(data.train_y_N, num_classes=10, initial_per_class=2, validation_size=0)
     labelled = torch.tensor(split.initial_indices)
@@ -220,3 +216,29 @@ def test_pseudo_label_round_retrains_with_the_models_own_confident_labels():
     again = pseudo_label_round(*args, epochs=2, k=3, per_class=2, seed=0)
     assert again.pseudo.indices == result.pseudo.indices
     assert torch.equal(again.accuracy_after_C, result.accuracy_after_C)
+
+
+# --------------------------------------------------------------------------------------------------
+# figures
+
+
+def test_class_shares_figure_draws_pool_and_methods_per_class():
+    pool = np.array([0.5, 0.3, 0.2])
+    ax = plot_class_shares(
+        pool, {"random": [0.4, 0.4, 0.2], "bald": [0.0, 0.5, 0.5]}, highlight=[2]
+    )
+    heights = [bar.get_height() for bar in ax.patches if bar.get_width() < 0.5]
+    assert heights == pytest.approx([0.5, 0.3, 0.2, 0.4, 0.4, 0.2, 0.0, 0.5, 0.5])
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["pool", "Random", "BALD"]
+    assert "rare" in ax.get_xlabel()
+    plt.close("all")
+
+
+def test_information_by_k_figure_marks_the_mean_and_the_log_k_ceiling():
+    values = np.array([[0.5, 0.7], [1.0, 1.4], [2.0, 2.0]])
+    ax = plot_information_by_k([2, 5, 20], values)
+    ceiling = [line for line in ax.get_lines() if line.get_linestyle() == "--"][0]
+    assert ceiling.get_ydata() == pytest.approx([math.log(2), math.log(5), math.log(20)])
+    mean_line = [line for line in ax.get_lines() if line.get_marker() == "o"][0]
+    assert mean_line.get_ydata() == pytest.approx([0.6, 1.2, 2.0])
+    plt.close("all")
