@@ -94,7 +94,7 @@ class CandidateBatch:
 
 
 def _check(log_probs_N_K_C: torch.Tensor, acquisition_size: int) -> int:
-    """Validate the common arguments; return the batch size as an int."""
+    """Validate the common arguments; return the acquisition size as an int."""
     check_log_probs(log_probs_N_K_C)
     acquisition_size = operator.index(acquisition_size)
     N = log_probs_N_K_C.shape[0]

@@ -70,7 +70,7 @@ def load_experiment(
     tag: str,
     *,
     acquisitions: Sequence[str] | None = None,
-    batch_sizes: Sequence[int] | None = None,
+    acquisition_sizes: Sequence[int] | None = None,
     directory: str | Path | None = None,
     finished_only: bool = True,
 ) -> list[RunRecord]:
@@ -81,7 +81,7 @@ def load_experiment(
     """
     folder = results_dir(directory)
     runs, missing = [], []
-    for path in _run_paths(tag, folder, acquisitions, batch_sizes):
+    for path in _run_paths(tag, folder, acquisitions, acquisition_sizes):
         if not path.exists():
             missing.append(path.name)
             continue
@@ -102,13 +102,13 @@ def _run_paths(
     tag: str,
     folder: Path,
     acquisitions: Sequence[str] | None,
-    batch_sizes: Sequence[int] | None,
+    acquisition_sizes: Sequence[int] | None,
 ) -> list[Path]:
     """Where the runs of ``tag`` (filtered as in :func:`load_experiment`) are cached."""
     return [
         folder / result_name(tag, acquisition, b, seed)
         for acquisition, b, seed in experiment_runs(
-            tag, acquisitions=acquisitions, batch_sizes=batch_sizes
+            tag, acquisitions=acquisitions, acquisition_sizes=acquisition_sizes
         )
     ]
 
@@ -126,13 +126,13 @@ def missing_runs(
     tag: str,
     *,
     acquisitions: Sequence[str] | None = None,
-    batch_sizes: Sequence[int] | None = None,
+    acquisition_sizes: Sequence[int] | None = None,
     directory: str | Path | None = None,
 ) -> list[str]:
     """File names of the runs of ``tag`` that :func:`load_experiment` would skip: not in
     ``results/`` yet, or still unfinished (marked ``" (unfinished)"``)."""
     missing = []
-    for path in _run_paths(tag, results_dir(directory), acquisitions, batch_sizes):
+    for path in _run_paths(tag, results_dir(directory), acquisitions, acquisition_sizes):
         if not path.exists():
             missing.append(path.name)
         elif not load_results(path).finished:
@@ -403,7 +403,7 @@ def experiment_runs(
     tag: str,
     *,
     acquisitions: Sequence[str] | None = None,
-    batch_sizes: Sequence[int] | None = None,
+    acquisition_sizes: Sequence[int] | None = None,
     seeds: Sequence[int] | None = None,
 ) -> list[tuple[str, int, int]]:
     """The ``(acquisition, b, seed)`` runs of experiment ``tag``, seed by seed, optionally only
@@ -417,5 +417,5 @@ def experiment_runs(
         if not seeds or seed in seeds
         for acquisition, b in spec["runs"]
         if (acquisitions is None or acquisition in acquisitions)
-        and (batch_sizes is None or b in batch_sizes)
+        and (acquisition_sizes is None or b in acquisition_sizes)
     ]

@@ -164,7 +164,11 @@ def live_run_panel(
             layout=layout,
         ),
         "acquisition_size": slider(
-            widgets.IntSlider, "batch size b", value=initial["acquisition_size"], min=1, max=40
+            widgets.IntSlider,
+            "acquisition size b",
+            value=initial["acquisition_size"],
+            min=1,
+            max=40,
         ),
         "mc_samples": slider(
             widgets.IntSlider, "MC samples K", value=initial["mc_samples"], min=2, max=100

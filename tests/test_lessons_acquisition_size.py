@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from bbal_tutorial.lessons.acquisition_size import (
-    batch_size_curves_panel,
+    acquisition_size_curves_panel,
     ceiling_summary,
     coldness_sweep,
     plot_acquisition_size,
@@ -116,7 +116,9 @@ def cached_run(run_record):
     return make
 
 
-def test_batch_size_curves_panel_redraws_the_cached_curves_of_the_chosen_b(cached_run, capsys):
+def test_acquisition_size_curves_panel_redraws_the_cached_curves_of_the_chosen_b(
+    cached_run, capsys
+):
     runs = [
         cached_run("bald", 1, 0, [0.5, 0.6, 0.7, 0.8]),
         cached_run("bald", 5, 0, [0.5, 0.7, 0.75]),
@@ -125,7 +127,7 @@ def test_batch_size_curves_panel_redraws_the_cached_curves_of_the_chosen_b(cache
         cached_run("batchbald", 10, 0, [0.5, 0.85]),
         cached_run("random", 10, 0, [0.5, 0.55]),
     ]
-    panel = batch_size_curves_panel(runs, acquisition_size=5, target=0.8)
+    panel = acquisition_size_curves_panel(runs, acquisition_size=5, target=0.8)
     slider = panel.controls["acquisition_size"]
     assert list(slider.options) == [1, 5, 10] and not slider.continuous_update
     labels = [t.get_text() for t in plt.gca().get_legend().get_texts()]
@@ -139,7 +141,7 @@ def test_batch_size_curves_panel_redraws_the_cached_curves_of_the_chosen_b(cache
     out = capsys.readouterr().out
     assert "bald (b=10) reaches 80% at [None] labels (median never)" in out
     with pytest.raises(ValueError, match="no cached runs"):
-        batch_size_curves_panel([cached_run("random", 10, 0, [0.5])])
+        acquisition_size_curves_panel([cached_run("random", 10, 0, [0.5])])
     plt.close("all")
 
 

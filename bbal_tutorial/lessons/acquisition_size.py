@@ -189,7 +189,7 @@ def plot_coldness_sweep(sweep: Mapping[str, Any], axes: Sequence[Axes] | None = 
     return [left, right]
 
 
-def batch_size_curves_panel(
+def acquisition_size_curves_panel(
     runs: Sequence[RunRecord],
     *,
     acquisition_size: int = 10,
@@ -208,7 +208,7 @@ def batch_size_curves_panel(
         "acquisition_size": widgets.SelectionSlider(
             options=sizes,
             value=acquisition_size if acquisition_size in sizes else sizes[len(sizes) // 2],
-            description="batch size b",
+            description="acquisition size b",
             continuous_update=False,
             style={"description_width": "initial"},
         )

@@ -253,7 +253,7 @@ def batch_picks_panel(
             value=min(acquisition_size, max_acquisition_size),
             min=1,
             max=max_acquisition_size,
-            description="batch size b",
+            description="acquisition size b",
             continuous_update=False,
             style={"description_width": "initial"},
         )
@@ -297,7 +297,7 @@ def log_k_ceiling_panel(
     seed: int = 0,
 ) -> widgets.Box:
     """Greedy BatchBALD's cumulative score against ``log K`` for the first K of the posterior
-    samples; the student picks the K values (comma-separated) and the batch size, then clicks.
+    samples; the student picks the K values (comma-separated) and the acquisition size, then clicks.
 
     Costly (one greedy BatchBALD run per K), so it redraws only on the button.
     """
@@ -312,7 +312,7 @@ def log_k_ceiling_panel(
             value=acquisition_size,
             min=1,
             max=min(40, log_probs_N_K_C.shape[0]),
-            description="batch size b",
+            description="acquisition size b",
             continuous_update=False,
             style={"description_width": "initial"},
         ),

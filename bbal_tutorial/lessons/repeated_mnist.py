@@ -21,11 +21,11 @@ from bbal_tutorial.results import RoundRecord, RunRecord, group_by_method
 
 def plot_batch_diversity(runs: Sequence[RunRecord], ax: Axes | None = None) -> Axes:
     """Distinct original images in each acquired batch against labelled points: the median over
-    seeds per method, with the batch size b dotted (b distinct images = no label wasted on a
+    seeds per method, with the acquisition size b dotted (b distinct images = no label wasted on a
     copy). Copies share ``acquired_original_indices`` (Repeated MNIST)."""
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4))
-    batch_sizes = set()
+    acquisition_sizes = set()
     for (acquisition, b), group in group_by_method(runs).items():
         curves = [
             {row["n_labeled"]: row["distinct"] for row in batch_diversity(run)} for run in group
@@ -33,10 +33,10 @@ def plot_batch_diversity(runs: Sequence[RunRecord], ax: Axes | None = None) -> A
         if set.intersection(*(set(c) for c in curves)):
             label = method_label(acquisition, b)
             plot_median_over_seeds(ax, curves, acquisition, label, band_alpha=0, marker=".")
-            batch_sizes.add(b)
-    for b in batch_sizes:
+            acquisition_sizes.add(b)
+    for b in acquisition_sizes:
         ax.axhline(b, color="black", linestyle=":", linewidth=0.8)
-    ax.set_ylim(0, max(batch_sizes, default=10) + 1)
+    ax.set_ylim(0, max(acquisition_sizes, default=10) + 1)
     ax.set_xlabel("labelled points before the batch was acquired")
     ax.set_ylabel("distinct original images in the batch")
     ax.grid(alpha=0.3)

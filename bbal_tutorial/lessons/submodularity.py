@@ -73,7 +73,7 @@ def exhaustive_best_batch(
 
 @dataclass
 class GreedyComparison:
-    """For one batch size: every subset's score, the best, greedy BatchBALD's and top-b BALD's."""
+    """One acquisition size: every subset's score, the best, greedy BatchBALD's and top-b BALD's."""
 
     acquisition_size: int
     subset_scores: torch.Tensor
@@ -91,16 +91,16 @@ class GreedyComparison:
 
 
 def compare_greedy_to_exhaustive(
-    log_probs_N_K_C: torch.Tensor, batch_sizes: Sequence[int]
+    log_probs_N_K_C: torch.Tensor, acquisition_sizes: Sequence[int]
 ) -> list[GreedyComparison]:
-    """Greedy BatchBALD and top-b BALD against the exhaustive best batch, per batch size.
+    """Greedy BatchBALD and top-b BALD against the exhaustive best batch, per acquisition size.
 
     Greedy runs exactly (``num_samples`` >= C^(b-1), so no configuration is sampled) and its
     batch is re-scored with :func:`batch_mutual_information`, like every other batch here.
     """
     N, K, C = log_probs_N_K_C.shape
     comparisons = []
-    for b in batch_sizes:
+    for b in acquisition_sizes:
         subsets, scores_S = all_batch_scores(log_probs_N_K_C, b)
         best = int(torch.argmax(scores_S))
         exact_budget = max(1, C ** max(b - 1, 0))
@@ -217,7 +217,7 @@ def plot_greedy_vs_exhaustive(comparisons: Sequence[Any], ax: Axes | None = None
             color=METHOD_COLOURS["batchbald"],
         )
     ax.set_xticks([c.acquisition_size for c in comparisons])
-    ax.set_xlabel("batch size $b$")
+    ax.set_xlabel("acquisition size $b$")
     ax.set_ylabel(r"$\mathbb{I}(y_1,\ldots,y_b;\boldsymbol{\omega})$ (nats)")
     ax.set_title("greedy against the best of all subsets (blue label: greedy / best)", fontsize=10)
     ax.grid(alpha=0.3)
