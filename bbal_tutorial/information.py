@@ -34,7 +34,10 @@ Joint entropy of a set S of n points (labels ``Y_S = (y_1..y_n)``; the y's are i
 
 BatchBALD's score of a batch, :func:`batch_mutual_information`:
 ``I[y_1..y_n; w] = H[y_1..y_n] - sum_i E_w H[y_i|w]`` (the conditional entropies add up because
-the y's are independent given w). Greedy BatchBALD needs ``H[y_S, y_x]`` of the chosen points S with
+the y's are independent given w). Sampled, it is better estimated as what the labels remove
+from the posterior's entropy, ``H[w] - H[w | y_1..y_n]`` (:func:`mutual_information_sampled`):
+each sampled term then lies in ``[0, log K]`` instead of carrying the spread of ``-log p(c_m)``.
+Greedy BatchBALD needs ``H[y_S, y_x]`` of the chosen points S with
 every candidate x, step after step: :class:`ChosenConfigurations` keeps S's configurations (exact,
 then sampled) for that. The tiled products behind it live in :mod:`bbal_tutorial._kernels`
 (performance only).
@@ -77,6 +80,8 @@ __all__ = [
     "log_marginal",
     "make_generator",
     "mutual_information",
+    "mutual_information_sampled",
+    "mutual_information_sampled_prefixes",
     "neg_p_log_p",
     "per_point",
     "predictive_log_probs",
@@ -256,7 +261,8 @@ def extend_sampled_configurations(
     probs_M_C = log_probs_cpu_K_C[components_M.cpu()].exp()
     labels_M = torch.multinomial(probs_M_C, 1, generator=generator).squeeze(1)
     labels_M = labels_M.to(log_probs_K_C.device)
-    return log_joint_M_K + log_probs_K_C.double()[:, labels_M].t()
+    # rows of the (C, K) table, gathered contiguously: 5x faster than columns of (K, C), same bits
+    return log_joint_M_K + log_probs_K_C.double().t().contiguous()[labels_M]
 
 
 def sample_configurations(
@@ -373,6 +379,79 @@ def joint_entropy_sampled(
     log_joint_U_K, weights_U = _kernels.merge_identical_configurations(log_joint_M_K, weights_M)
     entropy_last = entropy_given_configurations(log_joint_U_K, weights_U, log_probs_n_K_C[-1:])
     return entropy_first + entropy_last[0]
+
+
+def mutual_information_sampled(
+    log_probs_n_K_C: torch.Tensor,
+    num_samples: int,
+    *,
+    seed: int | None = None,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """Monte-Carlo estimate of ``I[y_1..y_n; w]`` from ``num_samples`` configurations (0-dim).
+
+    The mutual information as the entropy the labels remove from the posterior over the K samples::
+
+        I[y_1..y_n; w] = H[w] - H[w | y_1..y_n] = log K - E_c E_{y_n|c} H[w | c, y_n]
+        E_{y_n|c} H[w | c, y_n] = H[w | c] - H[y_n | c] + sum_k p(w_k | c) H[y_n | w_k]
+
+    with configurations ``c_m`` of the first n-1 points drawn as in :func:`sample_configurations`
+    and the last point's labels summed exactly (the second line). Unbiased, like
+    ``joint_entropy_sampled - sum_j E_w H[y_j|w]``, but every term lies in ``[0, log K]``, so the
+    standard error is at most ``log K / (2 sqrt(M))`` however many points there are; the entropy
+    route carries the spread of ``-log p(c_m)``, which grows with n (5-15× the standard deviation
+    on benchmarks/estimator.py's problems). float64. ``generator`` (a CPU ``torch.Generator``)
+    overrides ``seed``.
+    """
+    n = log_probs_n_K_C.shape[0]
+    if n == 0:
+        check_log_probs(log_probs_n_K_C)
+        return torch.zeros((), dtype=torch.float64, device=log_probs_n_K_C.device)
+    return mutual_information_sampled_prefixes(
+        log_probs_n_K_C, num_samples, first=n, seed=seed, generator=generator
+    )[-1]
+
+
+def mutual_information_sampled_prefixes(
+    log_probs_n_K_C: torch.Tensor,
+    num_samples: int,
+    *,
+    first: int = 1,
+    seed: int | None = None,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """:func:`mutual_information_sampled` of the prefixes ``y_1..y_i``, ``i = first..n``, shape
+    ``(n - first + 1,)``, float64.
+
+    One draw of configurations of the first n-1 points serves them all: its first i-1 labels are
+    a draw of the first i-1 points, so each estimate is unbiased (they are correlated).
+    """
+    check_log_probs(log_probs_n_K_C)
+    if num_samples < 1:
+        raise ValueError(f"num_samples must be at least 1, got {num_samples}")
+    n, K, C = log_probs_n_K_C.shape
+    if not 1 <= first <= n:
+        raise ValueError(f"first must be between 1 and n = {n}, got {first}")
+    generator = generator if generator is not None else make_generator(seed)
+    log_joint_M_K, components_M = sample_configurations(
+        log_probs_n_K_C[: first - 1], num_samples, generator
+    )
+    estimates = []
+    for i in range(first - 1, n):  # log_joint_M_K holds configurations of the first i points
+        if i > first - 1:
+            log_joint_M_K = extend_sampled_configurations(
+                log_joint_M_K, components_M, log_probs_n_K_C[i - 1], generator
+            )
+        posterior_M_K, _ = configuration_posterior(log_joint_M_K)
+        log_probs_K_C = log_probs_n_K_C[i].double()
+        entropy_w_given_c_M = torch.special.entr(posterior_M_K).sum(dim=1)
+        entropy_y_given_c_M = torch.special.entr(posterior_M_K @ log_probs_K_C.exp()).sum(dim=1)
+        entropy_y_given_w_K = neg_p_log_p(log_probs_K_C).sum(dim=1)
+        posterior_entropy_M = (
+            entropy_w_given_c_M - entropy_y_given_c_M + posterior_M_K @ entropy_y_given_w_K
+        )
+        estimates.append(math.log(K) - posterior_entropy_M.mean())
+    return torch.stack(estimates)
 
 
 def joint_entropy(

@@ -137,19 +137,27 @@ def train_model(
     """
     if len(y_L) == 0:  # e.g. EMNIST starts with no labels: the first model stays untrained
         return TrainResult(epochs=0, best_validation_accuracy=None)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
-    x_L_, y_L = x_L_.to(device), y_L.to(device)
+    # fused: one kernel for the whole update instead of a few per parameter (same Adam maths)
+    optimizer = torch.optim.Adam(
+        model.parameters(), lr=config.learning_rate, fused=device.type in ("cpu", "cuda")
+    )
+    # Only the memory layout of the training steps changes (and with it float rounding); the
+    # model goes back to the ordinary layout for validation and for everything after training.
+    step_layout = _step_layout(device)
+    x_L_, y_L = x_L_.to(device).contiguous(memory_format=step_layout), y_L.to(device)
+    x_V_ = x_V_.to(device)  # once, not once per epoch (the labels stay with the predictions)
     best_accuracy, best_state, epochs_without_gain, epoch = -math.inf, None, 0, 0
     epochs = tqdm(range(config.max_epochs), desc="training", disable=not progress, leave=False)
     for epoch in epochs:  # noqa: B007 (epoch is reported below)
         model.train()
-        draws = torch.randint(len(y_L), (config.samples_per_epoch,), generator=generator)
+        model.to(memory_format=step_layout)
+        draws = torch.randint(len(y_L), (config.samples_per_epoch,), generator=generator).to(device)
         for batch in draws.split(config.train_batch_size):
-            batch = batch.to(device)
             optimizer.zero_grad(set_to_none=True)
             loss = F.nll_loss(model(x_L_[batch], 1).squeeze(1), y_L[batch])
             loss.backward()
             optimizer.step()
+        model.to(memory_format=torch.contiguous_format)
         if len(y_V) == 0:  # no validation set: train for max_epochs
             continue
         model.redraw_masks()
@@ -167,6 +175,13 @@ def train_model(
     model.redraw_masks()
     best = None if best_accuracy == -math.inf else best_accuracy
     return TrainResult(epochs=epoch + 1, best_validation_accuracy=best)
+
+
+def _step_layout(device: torch.device) -> torch.memory_format:
+    """The memory layout of the feature maps in training steps on ``device``."""
+    # On the CPU, oneDNN's convolutions and max-pooling make a training step ~1.3x faster on
+    # channels-last (NHWC) maps than on the ordinary NCHW ones; on a GPU keep cuDNN's default.
+    return torch.channels_last if device.type == "cpu" else torch.contiguous_format
 
 
 def run_round(

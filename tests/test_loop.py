@@ -266,3 +266,47 @@ def test_a_finished_run_can_be_extended_to_a_larger_label_budget(tmp_path):
         run_experiment(
             tiny_config(label_budget=4), out, experiment=tiny_experiment(), progress=False
         )
+
+
+def _train_tiny(seed: int = 0) -> tuple[models.BayesianModule, loop.TrainResult, torch.Tensor]:
+    """Train a fresh model on the tiny problem; return it, its result and its test log-probs."""
+    experiment = tiny_experiment()
+    data = experiment.data
+    config = tiny_config(max_epochs=3, patience=3, samples_per_epoch=64)
+    torch.manual_seed(seed)
+    model = models.make_model(config.model, data.num_classes)
+    labelled, validation = experiment.initial_indices, experiment.validation_indices
+    result = loop.train_model(
+        model,
+        data.train_x_N_1_H_W[labelled],
+        data.train_y_N[labelled],
+        data.train_x_N_1_H_W[validation],
+        data.train_y_N[validation],
+        config,
+        device=torch.device("cpu"),
+        generator=torch.Generator().manual_seed(seed),
+    )
+    log_probs = models.predict_log_probs(model, data.test_x_M_1_H_W, 4, progress=False)
+    return model, result, log_probs
+
+
+def test_the_training_layout_changes_only_float_rounding(monkeypatch):
+    """Training steps run on channels-last maps on the CPU (faster); the ordinary layout gives the
+    same epochs, validation accuracy, weights and predictions up to float rounding."""
+    assert loop._step_layout(torch.device("cpu")) == torch.channels_last
+    fast_model, fast, fast_log_probs = _train_tiny()
+    monkeypatch.setattr(loop, "_step_layout", lambda device: torch.contiguous_format)
+    plain_model, plain, plain_log_probs = _train_tiny()
+    assert fast == plain
+    plain_state = plain_model.state_dict()
+    assert list(plain_state) == list(fast_model.state_dict())
+    for name, value in fast_model.state_dict().items():
+        torch.testing.assert_close(value, plain_state[name], rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(fast_log_probs, plain_log_probs, rtol=1e-4, atol=1e-5)
+
+
+def test_the_trained_model_is_handed_back_in_the_ordinary_layout():
+    """Validation, test evaluation and pool prediction see the model as it was built."""
+    model, result, _ = _train_tiny()
+    assert result.epochs == 3
+    assert all(p.is_contiguous() for p in model.parameters())
