@@ -25,15 +25,14 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import math
 import os
-import platform
 import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import machine  # benchmarks/machine.py
 import numpy as np
 
 SIZES = {
@@ -73,19 +72,9 @@ def joint_entropy_flops(N: int, K: int, C: int, b: int, num_samples: int) -> flo
     return sum(2.0 * min(C**i, num_samples) * K * N * C for i in range(1, b))
 
 
-def matmul_gflops(repeats: int = 5, n: int = 4096) -> float:
-    """Best float32 matmul rate of this machine (GFLOP/s) with torch's default threads."""
-    import torch
-
-    a = torch.rand(n, n)
-    out = torch.empty(n, n)
-    torch.mm(a, a, out=out)
-    best = math.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        torch.mm(a, a, out=out)
-        best = min(best, time.perf_counter() - start)
-    return 2.0 * n**3 / best / 1e9
+def matmul_gflops() -> float:
+    """Best float32 matmul rate of this machine (GFLOP/s, wall time), torch's default threads."""
+    return machine.matmul_gflops(n=4096, clock=time.perf_counter)
 
 
 def peak_rss_mb() -> float:
@@ -205,8 +194,6 @@ def main() -> None:
         print(json.dumps(worker(args.worker, args.size, args.repeats)))
         return
 
-    import torch
-
     sizes = ["small"] if args.small else ["large", "small"]
     records = []
     for size in sizes:
@@ -289,13 +276,7 @@ def main() -> None:
                 "timestamp": datetime.datetime.now(datetime.timezone.utc).isoformat(
                     timespec="seconds"
                 ),
-                "machine": {
-                    "platform": platform.platform(),
-                    "processor": platform.processor(),
-                    "cpu_count": os.cpu_count(),
-                    "torch": torch.__version__,
-                    "threads": torch.get_num_threads(),
-                },
+                "machine": machine.machine_info(),
                 "records": records,
                 "table_markdown": table,
             },

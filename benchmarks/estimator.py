@@ -33,12 +33,12 @@ import datetime
 import json
 import math
 import os
-import platform
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+import machine  # benchmarks/machine.py
 import numpy as np
 import torch
 
@@ -316,12 +316,7 @@ def main() -> None:
                     timespec="seconds"
                 ),
                 "seeds": args.seeds,
-                "machine": {
-                    "platform": platform.platform(),
-                    "cpu_count": os.cpu_count(),
-                    "torch": torch.__version__,
-                    "threads": torch.get_num_threads(),
-                },
+                "machine": machine.machine_info(),
                 "records": records,
                 "table_markdown": table,
             },

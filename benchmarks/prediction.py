@@ -37,6 +37,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import machine  # benchmarks/machine.py
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -96,17 +97,9 @@ def path_macs(model: BayesianModule, k: int) -> dict[str, int]:
     }
 
 
-def matmul_gflops(n: int = 1024, repeats: int = 5) -> float:
+def matmul_gflops() -> float:
     """Best float32 matmul rate (GFLOP/s, process CPU time) at the current thread count."""
-    a = torch.rand(n, n)
-    out = torch.empty(n, n)
-    torch.mm(a, a, out=out)
-    best = math.inf
-    for _ in range(repeats):
-        start = time.process_time()
-        torch.mm(a, a, out=out)
-        best = min(best, time.process_time() - start)
-    return 2.0 * n**3 / best / 1e9
+    return machine.matmul_gflops(n=1024, clock=time.process_time)
 
 
 def best_cpu_seconds(call: Callable[[], torch.Tensor], repeats: int) -> tuple[float, torch.Tensor]:
