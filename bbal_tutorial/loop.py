@@ -201,7 +201,7 @@ def run_round(
     data = experiment.data
     model = make_model(config.model, data.num_classes).to(device)
 
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     labelled_T = torch.tensor(labelled_indices, dtype=torch.long)
     validation_T = torch.tensor(experiment.validation_indices, dtype=torch.long)
     trained = train_model(
@@ -238,7 +238,7 @@ def run_round(
     labels_left = config.label_budget - len(labelled_indices)
     size = min(config.acquisition_size, labels_left, len(pool_indices))  # this round's batch
     if size <= 0:
-        return record
+        return replace(record, cpu_seconds=time.process_time() - cpu0)
 
     pool_T = torch.tensor(pool_indices, dtype=torch.long)
     if config.acquisition == "random":
@@ -273,6 +273,7 @@ def run_round(
         scores=[float(s) for s in batch.scores],
         predict_seconds=t3 - t2,
         select_seconds=t4 - t3,
+        cpu_seconds=time.process_time() - cpu0,
     )
 
 
@@ -341,6 +342,8 @@ def run_experiment(
         run = RunRecord(
             config=config,
             dataset_source=experiment.data.source,
+            dataset_dir=experiment.data.directory,
+            dataset_provenance=experiment.data.provenance,
             package_version=__version__,
             torch_version=torch.__version__,
             device=str(device),

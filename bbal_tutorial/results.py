@@ -27,6 +27,17 @@ _FORMAT_1 = "bbal_tutorial.results/1"
 
 
 # Fields are keyword-only so that they can follow the order of the JSON file.
+#: The fields of a round that are measured times: they differ between two runs that are otherwise
+#: identical, so comparisons of records leave them out.
+TIMING_FIELDS = (
+    "train_seconds",
+    "eval_seconds",
+    "predict_seconds",
+    "select_seconds",
+    "cpu_seconds",
+)
+
+
 @dataclass(frozen=True, kw_only=True)
 class RoundRecord:
     """One round of a run: the model trained on ``n_labeled`` labels, its test scores, and the
@@ -46,6 +57,10 @@ class RoundRecord:
     eval_seconds: float = 0.0
     predict_seconds: float = 0.0
     select_seconds: float = 0.0
+    # CPU seconds of the whole round from the process clock (all threads). For a single-threaded
+    # run it is the round's time on a core of its own, however busy the machine was around it:
+    # the cost to compare between runs made side by side (absent in runs made before it existed).
+    cpu_seconds: float | None = None
 
     @property
     def phase_seconds(self) -> tuple[float, float, float, float]:
@@ -66,6 +81,8 @@ class RunRecord:
 
     config: ExperimentConfig
     dataset_source: str
+    dataset_dir: str = ""  # the folder the data were read from ("" for the bundled sample)
+    dataset_provenance: str = ""  # that folder's provenance note, when it carries one
     package_version: str = ""
     torch_version: str = ""
     device: str = ""
@@ -126,6 +143,11 @@ class RunRecord:
     def acquired_labels(self) -> list[int]:
         """The labels of every acquired point, in acquisition order (initial labels excluded)."""
         return [label for r in self.rounds for label in r.acquired_labels]
+
+    @property
+    def acquired_indices(self) -> list[int]:
+        """The training-set index of every acquired point, in acquisition order."""
+        return [index for r in self.rounds for index in r.acquired_indices]
 
     @property
     def seconds(self) -> float:
@@ -224,7 +246,24 @@ def rounds_to_reach(run: RunRecord, accuracy: float) -> int | None:
     return None
 
 
-def _median_or_none(values: Iterable[int | None]) -> float | None:
+def round_cost_seconds(record: RoundRecord) -> float:
+    """What a round cost: its CPU seconds where recorded (robust to other work on the machine for
+    a single-threaded run), else its wall-clock seconds (older records)."""
+    return record.cpu_seconds if record.cpu_seconds is not None else record.seconds
+
+
+def seconds_to_reach(run: RunRecord, accuracy: float) -> float | None:
+    """Seconds (:func:`round_cost_seconds`) of every round up to and including the first whose
+    test accuracy reaches ``accuracy``: the compute spent to get there; None if it never did."""
+    spent = 0.0
+    for record in run.rounds:
+        spent += round_cost_seconds(record)
+        if record.test_accuracy >= accuracy:
+            return spent
+    return None
+
+
+def _median_or_none(values: Iterable[float | None]) -> float | None:
     """The median, counting None ("never") as +inf; None when that median is infinite."""
     median = statistics.median(float("inf") if v is None else v for v in values)
     return None if median == float("inf") else median
@@ -254,16 +293,18 @@ def group_by_method(runs: Iterable[RunRecord]) -> dict[tuple[str, int], list[Run
 
 
 def method_summary(runs: Sequence[RunRecord], accuracy: float) -> list[dict[str, Any]]:
-    """One row per (acquisition, b) over its seeds: labels and retraining rounds to reach
-    ``accuracy`` (medians count "never" as +inf, so None when half the seeds never got there),
-    the final accuracy, the median time to select one batch and the median time of a whole
-    run (training, evaluating, scoring and selecting, summed over its rounds).
+    """One row per (acquisition, b) over its seeds: labels, retraining rounds and seconds of
+    compute (:func:`seconds_to_reach`) to reach ``accuracy`` (medians count "never" as +inf, so
+    None when half the seeds never got there), the final accuracy, the median time to select one
+    batch and the median time of a whole run (training, evaluating, scoring and selecting, summed
+    over its rounds; CPU seconds where recorded, see :func:`round_cost_seconds`).
     """
     rows = []
     for (acquisition, b), group in group_by_method(runs).items():
         labels = labels_to_reach_summary(group, accuracy)
         rounds = [rounds_to_reach(run, accuracy) for run in group]
         selects = [r.select_seconds for run in group for r in run.rounds if r.acquired_indices]
+        seconds = [seconds_to_reach(run, accuracy) for run in group]
         rows.append(
             {
                 "acquisition": acquisition,
@@ -273,11 +314,15 @@ def method_summary(runs: Sequence[RunRecord], accuracy: float) -> list[dict[str,
                 "median labels": labels["median"],
                 "rounds (per seed)": rounds,
                 "median rounds": _median_or_none(rounds),
+                "seconds (per seed)": seconds,
+                "median seconds": _median_or_none(seconds),
                 "final accuracy": statistics.median(run.rounds[-1].test_accuracy for run in group),
                 "final labels": min(run.rounds[-1].n_labeled for run in group),
                 "rounds run": min(len(run.rounds) for run in group),
                 "select s/round": statistics.median(selects) if selects else 0.0,
-                "run seconds": statistics.median(run.seconds for run in group),
+                "run seconds": statistics.median(
+                    sum(round_cost_seconds(r) for r in run.rounds) for run in group
+                ),
             }
         )
     return rows

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import traceback
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import ipywidgets as widgets
@@ -113,6 +114,7 @@ def live_run_panel(
     overrides: dict[str, Any] | None = None,
     acquisitions: tuple[str, ...] | None = None,
     preset: str = "teaching",
+    data_dir: str | Path | None = None,
     progress: bool = True,
 ) -> widgets.Box:
     """Controls for a reduced re-run of an experiment, a Run button, progress bars and a plot of
@@ -124,7 +126,9 @@ def live_run_panel(
     :func:`bbal_tutorial.plotting.plot_live_run` over ``cached_runs`` (those with the same b are
     drawn). ``defaults`` sets the controls' initial values (names as in
     :data:`LIVE_RUN_CONTROLS`); ``overrides`` fixes settings that have no control (epochs,
-    test-set size, ...). Errors appear in the panel's log area.
+    test-set size, ...). ``data_dir`` is where the data are read from (as for
+    :func:`bbal_tutorial.data.load_dataset`; default ``$BBAL_DATA_DIR`` or ``data/``). Errors
+    appear in the panel's log area.
 
     Attributes: ``controls``, ``button``, ``plot_output``, ``log_output``, ``config()`` (the
     config the controls describe now), ``run()``, ``results`` (the last run's
@@ -236,7 +240,7 @@ def live_run_panel(
         key = data_key(cfg)
         if key not in data_cache:
             data_cache.clear()  # keep one dataset in memory
-            data_cache[key] = prepare_data(cfg)
+            data_cache[key] = prepare_data(cfg, data_dir=data_dir)
         experiment = data_cache[key]
         total = planned_rounds(cfg, len(experiment.initial_indices), len(experiment.pool_indices))
         print(

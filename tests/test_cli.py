@@ -4,7 +4,7 @@ import pytest
 
 from bbal_tutorial import cli, sweeps
 from bbal_tutorial.presets import PRESETS, make_config
-from bbal_tutorial.results import load_results, save_results
+from bbal_tutorial.results import TIMING_FIELDS, load_results, save_results
 
 # Small enough to train in seconds on the offline MNIST sample.
 TINY = dict(
@@ -187,7 +187,7 @@ def test_parallel_reproduce_writes_the_same_results_as_serial(tmp_path, monkeypa
     for name, _ in jobs:
         serial = load_results(tmp_path / "serial" / name).rounds
         parallel = load_results(tmp_path / "parallel" / name).rounds
-        strip = ("train_seconds", "eval_seconds", "predict_seconds", "select_seconds")
+        strip = TIMING_FIELDS
         assert [{k: v for k, v in asdict(r).items() if k not in strip} for r in serial] == [
             {k: v for k, v in asdict(r).items() if k not in strip} for r in parallel
         ]

@@ -8,6 +8,7 @@ Datasets in torchvision's layout are small IDX files written into tmp_path.
 from __future__ import annotations
 
 import gzip
+import os
 import socket
 import string
 import struct
@@ -157,14 +158,17 @@ def test_full_mnist_from_idx_files(tmp_path):
     assert d.test_y_M.tolist() == arrays[MNIST_FILES[3]].tolist()
     assert d.num_classes == 10 and d.class_names == list(string.digits)
     assert torch.equal(d.original_index_N, torch.arange(60))
-    assert d.source == f"torchvision MNIST (60 train / 20 test) from {tmp_path.resolve()}"
+    assert d.source == (
+        "a subset of MNIST, not the official split (60 train / 20 test; the official release "
+        f"has 60,000 / 10,000) from {tmp_path.resolve()}"
+    )
     assert (d.mean, d.std) == (0.1307, 0.3081)
 
 
 def test_full_mnist_is_preferred_and_no_fallback_line(tmp_path, capsys):
     write_torchvision_copy(tmp_path / "MNIST" / "raw", MNIST_FILES)
     d = data.load_dataset("mnist", data_dir=tmp_path)  # source="auto"
-    assert d.source.startswith("torchvision MNIST")
+    assert d.source.startswith("a subset of MNIST")
     assert capsys.readouterr().err == ""
 
 
@@ -174,7 +178,7 @@ def test_fashion_mnist_from_idx_files_uses_its_own_constants(tmp_path):
     expected = (arrays[MNIST_FILES[2]] / 255.0 - data.FASHION_MNIST_MEAN) / data.FASHION_MNIST_STD
     np.testing.assert_allclose(d.test_x_M_1_H_W[:, 0].numpy(), expected, rtol=1e-5, atol=1e-5)
     assert d.class_names[0] == "T-shirt/top" and d.num_classes == 10
-    assert d.source.startswith("torchvision Fashion-MNIST (60 train / 20 test)")
+    assert d.source.startswith("a subset of Fashion-MNIST, not the official split (60 train")
 
 
 def write_debian_copy(directory: Path) -> dict[str, np.ndarray]:
@@ -205,7 +209,8 @@ def test_fashion_mnist_data_dir_copy_wins_over_debian(monkeypatch, tmp_path):
     write_debian_copy(debian)
     monkeypatch.setattr(_data_files, "DEBIAN_FASHION_MNIST_DIR", debian)
     write_torchvision_copy(tmp_path / "FashionMNIST" / "raw", MNIST_FILES)
-    assert data.load_dataset("fashion-mnist", data_dir=tmp_path).source.startswith("torchvision")
+    source = data.load_dataset("fashion-mnist", data_dir=tmp_path).source
+    assert source.startswith("a subset of Fashion-MNIST")
 
 
 def test_emnist_is_transposed_to_mnist_orientation(tmp_path):
@@ -232,7 +237,120 @@ def test_emnist_is_transposed_to_mnist_orientation(tmp_path):
     assert d.num_classes == 47 and len(d.class_names) == 47
     assert d.class_names[:11] == [*string.digits, "A"] and d.class_names[-1] == "t"
     assert (d.mean, d.std) == (data.EMNIST_MEAN, data.EMNIST_STD)
-    assert d.source.startswith("torchvision EMNIST balanced (94 train / 47 test)")
+    # not the official sizes: named a subset, never plain "EMNIST"
+    assert d.source.startswith(
+        "a subset of EMNIST-balanced, not the official split (94 train / 47 test; the official "
+        "release has 112,800 / 18,800)"
+    )
+    assert d.directory == str(tmp_path.resolve()) and d.provenance == ""
+
+
+def test_source_names_an_official_copy_and_a_subset_with_its_provenance_note(tmp_path):
+    describe_files = _data_files.describe_files
+    full = describe_files(data.MNIST_SPEC, tmp_path, 60_000, 10_000)
+    assert (
+        full
+        == f"torchvision MNIST, the official split (60,000 train / 10,000 test) from {tmp_path}"
+    )
+    part = describe_files(data.EMNIST_SPEC, tmp_path, 9_120, 4_700, "# A subset\n\nmore")
+    assert part.startswith("a subset of EMNIST-balanced, not the official split (9,120 train")
+    assert part.endswith("; provenance note: 'A subset'")
+
+
+def test_data_dir_may_list_several_folders_and_the_one_holding_the_data_is_used(
+    monkeypatch, tmp_path
+):
+    empty, holder = tmp_path / "empty", tmp_path / "holder"
+    empty.mkdir()
+    raw = holder / "EMNIST" / "raw"
+    for name, array in zip(
+        EMNIST_FILES, (*fake_split(47, 47, seed=1), *fake_split(47, 47, seed=2)), strict=True
+    ):
+        write_idx(raw / name, array)
+    (holder / "README.md").write_text("# Where these came from\n\nA test folder.\n")
+    search = os.pathsep.join([str(empty), str(holder)])
+    for how in ("argument", "environment"):
+        if how == "environment":
+            monkeypatch.setenv("BBAL_DATA_DIR", search)
+        d = data.load_dataset("emnist", data_dir=search if how == "argument" else None)
+        assert d.directory == str(holder.resolve())
+        assert d.provenance.startswith("# Where these came from")
+        assert "provenance note: 'Where these came from'" in d.source
+    assert data.data_dirs(search) == [empty.resolve(), holder.resolve()]
+    assert data.data_dirs(None) == [] and data.data_dirs(os.pathsep) == []
+
+
+# ------------------------------------------------------------------------------------------------
+# The real EMNIST-balanced subset, where this machine has it (skipped elsewhere)
+# ------------------------------------------------------------------------------------------------
+
+
+def _shared_emnist_dir() -> Path | None:
+    """A folder holding real EMNIST-balanced files: one of $BBAL_DATA_DIR's, else the
+    ``shared/emnist`` folder beside the checkout (where the project's cached runs were made)."""
+    candidates = data.data_dirs(os.environ.get("BBAL_DATA_DIR"))
+    candidates.append(Path(__file__).resolve().parents[2] / "shared" / "emnist")
+    return next((c for c in candidates if (c / "EMNIST" / "raw").is_dir()), None)
+
+
+@pytest.fixture(scope="module")
+def real_emnist():
+    folder = _shared_emnist_dir()
+    if folder is None:
+        pytest.skip(
+            "no real EMNIST-balanced copy here (looked in $BBAL_DATA_DIR and ../shared/emnist); "
+            "get it with `python -m bbal_tutorial run --dataset emnist --download`"
+        )
+    return folder, data.load_dataset("emnist", data_dir=folder)
+
+
+def test_real_emnist_has_47_classes_labelled_as_its_mapping_file_says(real_emnist):
+    folder, d = real_emnist
+    mapping = (folder / "EMNIST" / "raw" / "emnist-balanced-mapping.txt").read_text().split("\n")
+    pairs = [line.split() for line in mapping if line.strip()]
+    assert [int(label) for label, _ in pairs] == list(range(47))
+    assert d.class_names == [chr(int(code)) for _, code in pairs]
+    assert d.num_classes == 47
+    for labels in (d.train_y_N, d.test_y_M):
+        assert torch.bincount(labels, minlength=47).min() > 0  # every class present
+    assert d.train_x_N_1_H_W.shape[1:] == (1, 28, 28)
+
+
+def test_real_emnist_subset_is_named_a_subset_with_counts_and_provenance(real_emnist):
+    folder, d = real_emnist
+    n_train, n_test = len(d.train_y_N), len(d.test_y_M)
+    if (n_train, n_test) == data.EMNIST_SPEC.official_sizes:
+        assert "the official split" in d.source
+    else:
+        assert d.source.startswith(
+            f"a subset of EMNIST-balanced, not the official split ({n_train:,} train / "
+            f"{n_test:,} test; the official release has 112,800 / 18,800)"
+        )
+    assert d.directory == str(folder.resolve())
+    if (folder / "README.md").is_file():
+        assert d.provenance == (folder / "README.md").read_text().strip()
+        assert "provenance note:" in d.source
+
+
+def test_real_emnist_images_are_upright(real_emnist):
+    # EMNIST's files store every image transposed. Upright digits look like MNIST's: each digit's
+    # mean EMNIST image correlates better with MNIST's mean image of that digit than its
+    # transpose does.
+    _, d = real_emnist
+    mnist = data.load_dataset("mnist", source="sample")
+
+    def mean_image(x_N_1_H_W, y_N, c):
+        return x_N_1_H_W[y_N == c, 0].mean(0)
+
+    def corr(a, b):
+        return float(torch.corrcoef(torch.stack([a.flatten(), b.flatten()]))[0, 1])
+
+    upright = 0
+    for digit in range(10):
+        ours = mean_image(d.train_x_N_1_H_W, d.train_y_N, digit)
+        reference = mean_image(mnist.train_x_N_1_H_W, mnist.train_y_N, digit)
+        upright += corr(ours, reference) > corr(ours.T, reference)
+    assert upright >= 9, f"only {upright} of 10 digits look upright"
 
 
 # ------------------------------------------------------------------------------------------------
@@ -600,7 +718,10 @@ def test_interrupted_download_cleans_up_and_is_not_swallowed(monkeypatch, tmp_pa
 def test_successful_download_lands_in_torchvision_layout(online, tmp_path, capsys):
     online["fail"] = False
     d = data.load_dataset("mnist", data_dir=tmp_path)
-    assert d.source == f"torchvision MNIST (60 train / 20 test) from {tmp_path.resolve()}"
+    assert d.source == (
+        "a subset of MNIST, not the official split (60 train / 20 test; the official release "
+        f"has 60,000 / 10,000) from {tmp_path.resolve()}"
+    )
     assert all_files(tmp_path) == sorted(tmp_path / "MNIST" / "raw" / n for n in MNIST_FILES)
     assert leftover_download_dirs(tmp_path) == []
     assert capsys.readouterr().err == ""

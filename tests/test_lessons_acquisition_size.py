@@ -47,8 +47,8 @@ def test_acquisition_size_figure_draws_medians_and_marks_never():
             "median labels": finite[0] if len(finite) == len(labels) else None,
             "rounds (per seed)": rounds,
             "median rounds": min(rounds) if None not in rounds else None,
-            "final labels": 80,
-            "rounds run": 61,
+            "seconds (per seed)": [None if x is None else 6.0 * x for x in rounds],
+            "median seconds": min(rounds) * 6.0 if None not in rounds else None,
         }
 
     rows = [
@@ -56,15 +56,23 @@ def test_acquisition_size_figure_draws_medians_and_marks_never():
         row("bald", 10, [60, None], [5, None]),
         row("batchbald", 10, [50, 50], [4, 4]),
     ]
-    left, right = plot_acquisition_size(rows, 0.8)
+    left, middle, right = plot_acquisition_size(rows, 0.8)
     lines = {line.get_label(): line for line in left.get_lines()}
     assert lines["BALD"].get_xdata().tolist() == [1, 10]
     ys = lines["BALD"].get_ydata().tolist()
     assert ys[0] == 40 and np.isnan(ys[1])  # half the seeds never got there: no median
     assert lines["BatchBALD"].get_ydata().tolist() == [40, 50]  # b = 1 is BALD for both
+    middle_lines = {line.get_label(): line for line in middle.get_lines()}
+    assert middle_lines["BatchBALD"].get_ydata().tolist() == [21, 4]
     right_lines = {line.get_label(): line for line in right.get_lines()}
-    assert right_lines["BatchBALD"].get_ydata().tolist() == [21, 4]
-    assert "80%" in left.get_ylabel()
+    assert right_lines["BatchBALD"].get_ydata().tolist() == [2.1, 0.4]  # minutes
+    assert "80%" in left.get_ylabel() and "CPU minutes" in right.get_ylabel()
+    # a seed that never got there: an open triangle just above the highest value shown
+    (never,) = [c for c in left.collections if c.get_offsets()[0][1] > 60]
+    assert never.get_offsets()[0][1] == pytest.approx(1.08 * 60)
+    # without compute times (rows of older records) there are two panels
+    older = [{k: v for k, v in r.items() if "seconds" not in k} for r in rows]
+    assert len(plot_acquisition_size(older, 0.8)) == 2
     plt.close("all")
 
 

@@ -1,25 +1,30 @@
 """Tests for bbal_tutorial.lessons.class_diversity (notebook 05): the entropy of the acquired
-labels by hand, the summary per method, choosing runs, the run-time estimate, and the figure."""
+labels by hand, the summary per method, the most and least acquired classes, accuracy at a number
+of labels beside the paper's, and the figures."""
 
 import math
+import statistics
 
 import matplotlib.pyplot as plt
 import pytest
 import torch
 
-from bbal_tutorial.config import ExperimentConfig
+from bbal_tutorial.data import ActiveLearningData
 from bbal_tutorial.lessons.class_diversity import (
-    at_acquisition_size,
-    estimate_run_seconds,
+    accuracy_at,
+    class_names,
+    extreme_classes,
     in_blog_order,
     label_diversity_summary,
     label_entropy,
+    label_entropy_at,
     label_entropy_by_round,
-    measure_costs,
+    mean_class_counts,
     num_classes,
+    plot_class_examples,
+    plot_class_histograms,
     plot_label_entropy,
 )
-from bbal_tutorial.presets import experiment_config
 
 
 def _acquiring(*batches):
@@ -78,26 +83,15 @@ def test_label_diversity_summary_by_hand(run_record):
     assert random_["seeds"] == 1 and random_["classes never acquired"] == 0
 
 
-def test_runs_at_one_acquisition_size_in_the_blogs_order(run_record):
+def test_runs_in_the_blogs_order(run_record):
     runs = [
-        run_record("bald", 10),
-        run_record("random", 10),
-        run_record("batchbald", 40),
         run_record("bald", 40, seed=1),
-        run_record("bald", 40, seed=2),
         run_record("power-bald", 40),
+        run_record("random", 10),
+        run_record("bald", 40, seed=2),
+        run_record("batchbald", 40),
     ]
-    chosen = at_acquisition_size(runs, 40)
-    assert [(r.acquisition, r.b) for r in chosen] == [
-        ("random", 10),  # random acquisition has one b, shown beside every b
-        ("batchbald", 40),
-        ("bald", 40),
-        ("bald", 40),
-        ("power-bald", 40),
-    ]
-    without_reference = at_acquisition_size(runs, 40, reference=None)
-    assert [r.acquisition for r in without_reference] == ["batchbald", "bald", "bald", "power-bald"]
-    ordered = in_blog_order(chosen)
+    ordered = in_blog_order(runs)
     assert [(r.acquisition, r.seed) for r in ordered] == [
         ("batchbald", 0),
         ("random", 0),
@@ -113,63 +107,110 @@ def test_num_classes_per_dataset():
         num_classes("cifar")
 
 
-def test_estimate_run_seconds_adds_up_the_work_of_every_round():
-    # EMNIST-like: no initial labels, 2 acquisitions of b = 5 -> rounds with 0, 5, 10 labels
-    config = ExperimentConfig(
-        dataset="emnist",
-        acquisition="bald",
-        initial_per_class=0,
-        acquisition_size=5,
-        label_budget=10,
-        samples_per_epoch=640,
-        train_batch_size=64,
-        validation_size=100,
-        validation_mc_samples=2,
-        test_mc_samples=3,
-        mc_samples=4,
-    )
-    costs = dict(forward_seconds=0.001, train_step_seconds=0.01, select_seconds=0.5, epochs=2)
-    seconds = estimate_run_seconds(config, pool_size=1000, test_size=200, **costs)
-    train = 2 * 10 * 0.01 + 2 * 100 * 2 * 0.001  # per round with labels: 0.6
-    test = 200 * 3 * 0.001  # every round: 0.6
-    score = (1000 * 4 + 995 * 4) * 0.001  # rounds 0 and 1 score the shrinking pool
-    assert seconds == pytest.approx(2 * train + 3 * test + score + 2 * 0.5)
-    # random acquisition never scores the pool
-    config.acquisition = "random"
-    assert estimate_run_seconds(config, pool_size=1000, test_size=200, **costs) == pytest.approx(
-        2 * train + 3 * test + 2 * 0.5
-    )
-    with pytest.raises(ValueError, match="epochs"):
-        estimate_run_seconds(config, pool_size=1, test_size=1, **{**costs, "epochs": 0})
+def test_class_names_are_emnists_official_mapping():
+    names = class_names("emnist")
+    assert "".join(names) == "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabdefghnqrt"
+    assert class_names("mnist") == list("0123456789")
+    with pytest.raises(ValueError, match="unknown dataset"):
+        class_names("cifar")
 
 
-def test_measure_costs_times_the_model_and_the_acquisition_on_random_inputs():
-    config = experiment_config("emnist", "batchbald", 5, 0)
-    config.mc_samples = 2
-    config.num_samples = 100
-    costs = measure_costs(
-        config,
-        pool_size=1000,
-        acquisitions=["random", "batchbald"],
-        measure_images=8,
-        measure_pool=20,
-        train_steps=1,
+def _three_class_runs(run_record):
+    """BALD piles onto class 0 and never takes class 2; random spreads evenly (2 seeds each)."""
+    return [
+        run_record("bald", 2, 0, _acquiring([0, 0], [0, 1])),
+        run_record("bald", 2, 1, _acquiring([0, 0], [1, 1])),
+        run_record("random", 2, 0, _acquiring([0, 1], [2, 0])),
+        run_record("random", 2, 1, _acquiring([1, 2], [2, 0])),
+    ]
+
+
+def test_mean_class_counts_and_extreme_classes_by_hand(run_record):
+    runs = _three_class_runs(run_record)
+    bald = [r for r in runs if r.acquisition == "bald"]
+    assert mean_class_counts(bald, 3).tolist() == [2.5, 1.5, 0.0]
+    extremes = extreme_classes(runs, ["x", "y", "z"], k=2)
+    assert extremes["bald", 2] == {
+        "most": [("x", 2.5), ("y", 1.5)],
+        "least": [("z", 0.0), ("y", 1.5)],
+    }
+    # random: counts 1.5, 1, 1.5 -> ties keep label order
+    assert extremes["random", 2]["most"] == [("x", 1.5), ("z", 1.5)]
+    assert extremes["random", 2]["least"][0] == ("y", 1.0)
+    with pytest.raises(ValueError, match="at least one"):
+        mean_class_counts([], 3)
+
+
+def test_label_entropy_at_takes_the_first_labels_of_seeds_that_got_there(run_record):
+    runs = _three_class_runs(run_record)
+    at2 = label_entropy_at(runs, 3, 2)
+    assert at2["bald", 2] == 0.0  # both seeds start with [0, 0]
+    assert at2["random", 2] == pytest.approx(math.log(2))
+    at4 = label_entropy_at(runs, 3, 4)
+    expected = statistics.median([label_entropy([0, 0, 0, 1], 3), label_entropy([0, 0, 1, 1], 3)])
+    assert at4["bald", 2] == pytest.approx(expected)
+    assert label_entropy_at(runs, 3, 5) == {}  # no seed acquired 5 labels
+
+
+def test_accuracy_at_a_number_of_acquired_labels_beside_the_papers(run_record):
+    def run(acquisition, seed, accuracies):
+        rounds = [{"test_accuracy": a, "n_labeled": 145 * i} for i, a in enumerate(accuracies)]
+        return run_record(acquisition, 145, seed, rounds)
+
+    runs = [
+        run("batchbald", 0, [0.1, 0.3, 0.52]),
+        run("batchbald", 1, [0.1, 0.3, 0.48]),
+        run("bald", 0, [0.1, 0.3]),  # never got to 290
+        run("power-bald", 0, [0.1, 0.2, 0.4]),
+    ]
+    rows = {row["acquisition"]: row for row in accuracy_at(runs, 290)}
+    assert rows["batchbald"]["accuracy (per seed)"] == [0.52, 0.48]
+    assert rows["batchbald"]["mean accuracy"] == pytest.approx(0.5)
+    assert rows["batchbald"]["paper mean accuracy"] == 0.50
+    assert rows["bald"]["seeds"] == 0 and rows["bald"]["mean accuracy"] is None
+    assert rows["bald"]["paper mean accuracy"] == 0.46
+    assert rows["power-bald"]["paper mean accuracy"] is None  # not in the paper's figure
+    assert accuracy_at(runs, 145)[0]["paper mean accuracy"] is None  # the paper's is at 290
+
+
+def test_class_histograms_label_each_bar_with_its_character_sorted_by_count(run_record):
+    runs = _three_class_runs(run_record)
+    fig = plot_class_histograms(runs, ["x", "y", "z"])
+    random_ax, bald_ax = fig.axes  # the blog's order: random before BALD
+    assert [t.get_text() for t in bald_ax.get_xticklabels()] == ["x", "y", "z"]
+    assert [p.get_height() for p in bald_ax.patches] == [2.5, 1.5, 0.0]
+    assert [t.get_text() for t in random_ax.get_xticklabels()] == ["x", "z", "y"]
+    assert bald_ax.get_title().startswith("BALD (b=2), 2 seeds: 4 labels")
+    even = [line for line in bald_ax.get_lines() if line.get_linestyle() == "--"]
+    assert even[0].get_ydata()[0] == pytest.approx(4 / 3)
+    with pytest.raises(ValueError, match="at least one"):
+        plot_class_histograms([], ["x"])
+    plt.close("all")
+
+
+def test_class_examples_show_acquired_and_left_out_images_of_the_extreme_classes(run_record):
+    # six 28x28 images, each filled with its own index, labels 0, 0, 1, 1, 2, 2
+    x = torch.arange(6, dtype=torch.float32).view(6, 1, 1, 1).expand(6, 1, 28, 28) / 10
+    data = ActiveLearningData(
+        name="test",
+        train_x_N_1_H_W=x.clone(),
+        train_y_N=torch.tensor([0, 0, 1, 1, 2, 2]),
+        test_x_M_1_H_W=x[:1].clone(),
+        test_y_M=torch.tensor([0]),
+        num_classes=3,
+        class_names=["x", "y", "z"],
+        source="test",
+        original_index_N=torch.arange(6),
+        mean=0.0,
+        std=1.0,
     )
-    assert set(costs) == {"forward_seconds", "train_step_seconds", "select_seconds"}
-    assert set(costs["select_seconds"]) == {"random", "batchbald"}
-    assert 0 < costs["forward_seconds"] < 1 and 0 < costs["train_step_seconds"] < 60
-    assert 0 < costs["select_seconds"]["random"] < costs["select_seconds"]["batchbald"] < 600
-    select = costs["select_seconds"]["batchbald"]
-    seconds = estimate_run_seconds(
-        config,
-        pool_size=1000,
-        test_size=100,
-        epochs=1,
-        forward_seconds=costs["forward_seconds"],
-        train_step_seconds=costs["train_step_seconds"],
-        select_seconds=select,
-    )
-    assert seconds > 30 * select  # 30 acquisitions of b = 5 up to 150 labels
+    run = run_record("bald", 2, 0, [{"acquired_indices": [0, 1], "acquired_labels": [0, 0]}, {}])
+    fig = plot_class_examples(data, [run], ["x", "y", "z"], k=1, per_class=2)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles == ["x ↑", "x ↑", "y ↓", "y ↓"]  # most: x (acquired); least: y before z
+    shown = [float(ax.get_images()[0].get_array().mean()) for ax in fig.axes]
+    assert shown == pytest.approx([0.0, 0.1, 0.2, 0.3])  # images 0, 1 acquired; 2, 3 left out
+    plt.close("all")
 
 
 def test_label_entropy_figure_shows_the_median_curve_and_the_log_c_ceiling(run_record):

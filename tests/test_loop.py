@@ -8,10 +8,10 @@ from bbal_tutorial import acquisition, loop, models
 from bbal_tutorial.config import ExperimentConfig
 from bbal_tutorial.data import ActiveLearningData
 from bbal_tutorial.loop import ExperimentData, run_experiment
-from bbal_tutorial.results import RunRecord, labels_to_reach, load_results
+from bbal_tutorial.results import TIMING_FIELDS, RunRecord, labels_to_reach, load_results
 
 # Fields that legitimately differ between two identical runs.
-VOLATILE = {"train_seconds", "eval_seconds", "predict_seconds", "select_seconds"}
+VOLATILE = set(TIMING_FIELDS)
 
 
 def tiny_experiment(seed: int = 0, n_per_class: int = 12, num_classes: int = 3) -> ExperimentData:
@@ -87,7 +87,7 @@ def test_round_records_and_budget(tmp_path):
     for r in rounds:
         assert r.acquired_labels == [int(labels[i]) for i in r.acquired_indices]
         assert 0.0 <= r.test_accuracy <= 1.0 and r.test_nll > 0
-        assert all(getattr(r, k) >= 0 for k in VOLATILE)
+        assert all(getattr(r, k) >= 0 for k in VOLATILE)  # cpu_seconds too: never None here
         # BatchBALD's scores are the cumulative joint MI: non-decreasing within a batch
         assert r.scores == sorted(r.scores)
     assert run.finished is not None and run.path == out
@@ -108,6 +108,8 @@ def test_the_results_file_keeps_its_layout(tmp_path):
         "format",
         "config",
         "dataset_source",
+        "dataset_dir",
+        "dataset_provenance",
         "package_version",
         "torch_version",
         "device",
@@ -136,8 +138,12 @@ def test_the_results_file_keeps_its_layout(tmp_path):
         "eval_seconds",
         "predict_seconds",
         "select_seconds",
+        "cpu_seconds",
     ]
     assert written["rounds"][-1]["acquired_original_indices"] == []
+    # the process clock of each round: at most its wall-clock time on one thread, plus slack
+    for record in written["rounds"]:
+        assert 0 < record["cpu_seconds"]
     assert written["config"] == tiny_config(label_budget=5).to_dict()
 
 

@@ -188,7 +188,10 @@ def test_missing_runs_lists_absent_and_unfinished_runs(tmp_path, write_run):
     assert reproduce_command("repeated-mnist") == (
         "python -m bbal_tutorial reproduce --experiments repeated-mnist"
     )
-    assert reproduce_command("emnist").endswith("--experiments emnist --download")
+    assert reproduce_command("emnist") == (
+        "python -m bbal_tutorial reproduce --experiments emnist --data-dir FOLDER` (a folder "
+        "holding EMNIST/raw/) or `python -m bbal_tutorial reproduce --experiments emnist --download"
+    )
     text = describe_missing("repeated-mnist", acquisitions=["bald"], directory=tmp_path)
     assert "2 run(s)" in text and "--experiments repeated-mnist" in text
     write_run("repeated-mnist", "bald", 10, 1, [0.5])

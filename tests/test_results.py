@@ -17,9 +17,11 @@ from bbal_tutorial.results import (
     load_results,
     method_summary,
     result_name,
+    round_cost_seconds,
     rounds_to_reach,
     run_summary,
     save_results,
+    seconds_to_reach,
     write_json_atomic,
 )
 
@@ -115,6 +117,23 @@ def test_seconds_add_up_every_phase_of_every_round(run_record):
         ]
     )
     assert run.rounds[0].seconds == 1.75 and run.seconds == 1.875
+
+
+def test_seconds_to_reach_sums_the_cost_of_every_round_up_to_the_target(run_record):
+    rounds = [
+        {"test_accuracy": 0.5, "cpu_seconds": 2.0, "train_seconds": 9.0},
+        {"test_accuracy": 0.8, "cpu_seconds": 3.0, "train_seconds": 9.0},
+        {"test_accuracy": 0.9, "cpu_seconds": 4.0},
+    ]
+    run = run_record(rounds=rounds)
+    assert seconds_to_reach(run, 0.8) == 5.0  # CPU seconds where recorded
+    assert seconds_to_reach(run, 0.5) == 2.0 and seconds_to_reach(run, 0.95) is None
+    old = run_record(rounds=[{"test_accuracy": 0.9, "train_seconds": 1.5, "eval_seconds": 0.5}])
+    assert round_cost_seconds(old.rounds[0]) == 2.0  # older records: the wall clock
+    assert seconds_to_reach(old, 0.9) == 2.0
+    row = method_summary([run], 0.8)[0]
+    assert row["seconds (per seed)"] == [5.0] and row["median seconds"] == 5.0
+    assert row["run seconds"] == 9.0
 
 
 def test_labels_and_rounds_to_reach(run_record):

@@ -34,27 +34,32 @@ def plot_acquisition_size(
     *,
     methods: Sequence[str] = ("bald", "batchbald"),
 ) -> list[Axes]:
-    """Labels (left) and retraining rounds (right) needed to reach ``accuracy`` against the
-    acquisition size b, one line per method through the medians over seeds, every seed a dot.
+    """The three costs of reaching ``accuracy`` against the acquisition size b: labels (left),
+    retraining rounds (middle) and compute in minutes (right, when the rows have ``"seconds (per
+    seed)"``), one line per method through the medians over seeds, every seed a dot.
 
     ``rows`` come from :func:`bbal_tutorial.results.method_summary`; a seed that never
     reached the target is drawn as an open triangle above the axis' top. A row with
     acquisition ``"bald"`` and b = 1 is drawn for every method (at b = 1, BatchBALD is BALD).
     """
+    panels = [
+        ("labels", 1.0, f"labelled points to reach {accuracy:.0%}", "labels needed"),
+        ("rounds", 1.0, f"models trained to reach {accuracy:.0%}", "models trained, one a round"),
+    ]
+    if all("seconds (per seed)" in r for r in rows):
+        panels.append(
+            ("seconds", 1 / 60, f"CPU minutes to reach {accuracy:.0%}", "compute, one CPU core")
+        )
     if axes is None:
-        _, axes = plt.subplots(1, 2, figsize=(12, 4.2), layout="constrained")
-    left, right = axes
+        _, axes = plt.subplots(
+            1, len(panels), figsize=(5.6 * len(panels), 4.2), layout="constrained"
+        )
     b1 = [r for r in rows if r["b"] == 1 and r["acquisition"] == "bald"]
-    # a seed that never reached the target sits just above the end of the longest run
-    top = {
-        "labels": max(r["final labels"] for r in rows),
-        "rounds": max(r["rounds run"] for r in rows),
-    }
-    for ax, key, per_seed in [
-        (left, "labels", "labels (per seed)"),
-        (right, "rounds", "rounds (per seed)"),
-    ]:
-        ceiling = 1.08 * top[key]
+    for ax, (key, scale, ylabel, title) in zip(axes, panels, strict=True):
+        per_seed = f"{key} (per seed)"
+        reached = [v * scale for r in rows for v in r.get(per_seed) or [] if v is not None]
+        # a seed that never reached the target sits just above the highest value shown
+        ceiling = 1.08 * max(reached, default=1.0)
         for offset, method in zip(np.linspace(-0.06, 0.06, len(methods)), methods, strict=True):
             chosen = sorted(
                 [r for r in rows if r["acquisition"] == method and r["b"] != 1] + b1,
@@ -67,7 +72,7 @@ def plot_acquisition_size(
             medians = [r[f"median {key}"] for r in chosen]
             ax.plot(
                 bs,
-                [np.nan if m is None else m for m in medians],
+                [np.nan if m is None else m * scale for m in medians],
                 marker="o",
                 color=colour,
                 label=method_name(method),
@@ -79,18 +84,18 @@ def plot_acquisition_size(
                     if v is None:
                         ax.scatter(xi, ceiling, marker="^", facecolor="none", color=colour, s=30)
                     else:
-                        ax.scatter(xi, v, color=colour, s=12, alpha=0.6)
+                        ax.scatter(xi, v * scale, color=colour, s=12, alpha=0.6)
         ax.axhline(ceiling, color="0.6", linewidth=0.8, linestyle=":")
+        ax.set_ylim(0, ceiling * 1.06)
         ax.set_xscale("log")
         bs_all = sorted({r["b"] for r in rows})
         ax.set_xticks(bs_all, [str(b) for b in bs_all])
         ax.minorticks_off()
         ax.set_xlabel("acquisition size b")
+        ax.set_ylabel(ylabel)
+        ax.set_title(f"{title} (median line, seeds as dots)", fontsize=10)
         ax.grid(alpha=0.3)
-    left.set_ylabel(f"labelled points to reach {accuracy:.0%}")
-    right.set_ylabel(f"models trained to reach {accuracy:.0%}")
-    left.set_title("labels needed (median line, seeds as dots)", fontsize=10)
-    right.set_title("cost: models trained, one per round", fontsize=10)
+    left = axes[0]
     left.legend(
         handles=[
             *left.get_legend_handles_labels()[0],

@@ -1,5 +1,7 @@
-"""Notebook 05, class diversity: the entropy of the acquired labels, per run and over the rounds, a
-summary per method, the runs each panel shows, and what an EMNIST run would cost on this machine.
+"""Notebook 05, class diversity on EMNIST's 47 classes: which classes each method acquired (sorted
+histograms with the characters on the axis, the most and least acquired classes and example
+images of them), the entropy of the acquired labels per run and over the rounds, and test
+accuracy at a given number of labels beside the paper's.
 
 :func:`label_entropy` is this lesson's own measure, the entropy of a histogram of labels (not a
 quantity of the model's predictions, so it is not in :mod:`bbal_tutorial.information`).
@@ -9,31 +11,32 @@ from __future__ import annotations
 
 import math
 import statistics
-import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import matplotlib.pyplot as plt
+import numpy as np
 import torch
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
-from bbal_tutorial.acquisition import acquire
-from bbal_tutorial.config import ExperimentConfig, planned_rounds
-from bbal_tutorial.data import EMNIST_SPEC, FASHION_MNIST_SPEC, MNIST_SPEC
-from bbal_tutorial.models import make_model, predict_log_probs
-from bbal_tutorial.plotting import plot_median_over_seeds, seeds_label
+from bbal_tutorial.data import EMNIST_SPEC, FASHION_MNIST_SPEC, MNIST_SPEC, ActiveLearningData
+from bbal_tutorial.lessons.repeated_mnist import display_images
+from bbal_tutorial.plotting import (
+    METHOD_COLOURS,
+    method_label,
+    plot_image_grid,
+    plot_median_over_seeds,
+    seeds_label,
+)
 from bbal_tutorial.results import RunRecord, group_by_method
+
+#: The paper's EMNIST result (Kirsch et al. 2019, Figure 7; ``shared/REFERENCE.md``): mean test
+#: accuracy at about 290 acquired labels, b = 5, K = 10, on the official EMNIST-balanced split.
+PAPER_ACCURACY_AT_290 = {"batchbald": 0.50, "random": 0.48, "bald": 0.46}
 
 #: The order in which the BatchBALD blog lists the methods of its class-diversity figure.
 BLOG_ORDER = ("batchbald", "random", "bald")
-
-
-def at_acquisition_size(
-    runs: Iterable[RunRecord], b: int, *, reference: str | None = "random"
-) -> list[RunRecord]:
-    """The runs of acquisition size ``b``, plus every run of the ``reference`` method whatever
-    its b (random acquisition's picks do not depend on b, so one b serves every panel)."""
-    return [run for run in runs if run.b == b or run.acquisition == reference]
 
 
 def in_blog_order(runs: Iterable[RunRecord]) -> list[RunRecord]:
@@ -69,7 +72,12 @@ def plot_label_entropy(runs: Iterable[RunRecord], num_classes: int, ax: Axes | N
     )
     ax.set_xlabel("acquired labels so far")
     ax.set_ylabel("entropy of the acquired labels (nats)")
-    ax.set_ylim(0, ceiling * 1.08)
+    # From just below the lowest median: the differences between methods are what matter.
+    lowest = min(
+        (min(line.get_ydata()) for line in ax.get_lines() if len(line.get_ydata())),
+        default=0.0,
+    )
+    ax.set_ylim(max(0.0, lowest - 0.1 * (ceiling - lowest)), ceiling * 1.03)
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right", fontsize="small")
     return ax
@@ -112,136 +120,25 @@ def label_entropy_by_round(run: RunRecord, num_classes: int) -> tuple[list[int],
     return counts, entropies
 
 
+_SPECS = {
+    "mnist": MNIST_SPEC,
+    "repeated-mnist": MNIST_SPEC,
+    "fashion-mnist": FASHION_MNIST_SPEC,
+    "emnist": EMNIST_SPEC,
+}
+
+
+def class_names(dataset: str) -> list[str]:
+    """The names of ``dataset``'s classes in label order: digits, or for EMNIST-balanced the
+    characters ``0-9 A-Z a b d e f g h n q r t`` (its official label mapping)."""
+    if dataset not in _SPECS:
+        raise ValueError(f"unknown dataset {dataset!r}; choose one of {sorted(_SPECS)}")
+    return list(_SPECS[dataset].class_names)
+
+
 def num_classes(dataset: str) -> int:
-    """How many classes ``dataset`` has (10 for the MNIST family, 47 for EMNIST balanced)."""
-
-    specs = {
-        "mnist": MNIST_SPEC,
-        "repeated-mnist": MNIST_SPEC,
-        "fashion-mnist": FASHION_MNIST_SPEC,
-        "emnist": EMNIST_SPEC,
-    }
-    if dataset not in specs:
-        raise ValueError(f"unknown dataset {dataset!r}; choose one of {sorted(specs)}")
-    return len(specs[dataset].class_names)
-
-
-def estimate_run_seconds(
-    config: ExperimentConfig,
-    *,
-    pool_size: int,
-    test_size: int,
-    forward_seconds: float,
-    train_step_seconds: float,
-    select_seconds: float,
-    epochs: int,
-) -> float:
-    """A rough estimate (seconds) of one run of ``config`` on this machine, from its settings and
-    measured costs: ``forward_seconds`` per (image, MC sample) forward pass,
-    ``train_step_seconds`` per training batch, ``select_seconds`` per acquisition.
-
-    Rounds: one on the initial labels, then one per batch of ``acquisition_size`` until
-    ``label_budget``.
-    Each round trains ``epochs`` epochs (no training while nothing is labelled) of
-    ``samples_per_epoch`` draws, checks the validation set after each epoch, evaluates the test
-    set and scores the pool (except random acquisition) -- as :func:`bbal_tutorial.loop.run_round`
-    does. The pool shrinks by ``acquisition_size`` a round. Ignores data loading and Python
-    overhead.
-    """
-    if min(forward_seconds, train_step_seconds, select_seconds) < 0 or epochs < 1:
-        raise ValueError("costs must be >= 0 and epochs >= 1")
-    initial = config.initial_per_class * num_classes(config.dataset)
-    acquisitions = planned_rounds(config, initial, pool_size) - 1
-    steps_per_epoch = math.ceil(config.samples_per_epoch / config.train_batch_size)
-    total = 0.0
-    for r in range(acquisitions + 1):
-        labelled = initial + r * config.acquisition_size
-        if labelled > 0:
-            total += epochs * steps_per_epoch * train_step_seconds
-            checks = config.validation_size * config.validation_mc_samples  # per epoch
-            total += epochs * checks * forward_seconds
-        total += test_size * config.test_mc_samples * forward_seconds
-        if r < acquisitions:  # the last round only trains and evaluates
-            if config.acquisition != "random":
-                pool = pool_size - r * config.acquisition_size
-                total += pool * config.mc_samples * forward_seconds
-            total += select_seconds
-    return total
-
-
-def measure_costs(
-    config: ExperimentConfig,
-    *,
-    pool_size: int,
-    acquisitions: Sequence[str] | None = None,
-    measure_images: int = 256,
-    measure_pool: int = 500,
-    train_steps: int = 5,
-    repeats: int = 3,
-    seed: int = 0,
-) -> dict[str, Any]:
-    """This machine's costs for :func:`estimate_run_seconds`, measured on random inputs of the
-    right shapes (so no dataset is needed): ``"forward_seconds"`` per (image, MC sample) forward
-    pass of ``config.model``, ``"train_step_seconds"`` per training step of ``train_batch_size``
-    images, and ``"select_seconds"``, a dictionary: for each of ``acquisitions`` (default:
-    ``config.acquisition``), the seconds of one acquisition of ``config.acquisition_size`` points
-    from a pool of ``pool_size`` -- timed on ``measure_pool`` and on a quarter as many random pool
-    points and extrapolated along the line through the two (an acquisition costs a fixed part
-    plus a part linear in the pool size), each the least of ``repeats`` timings.
-
-    Times are CPU seconds of this process (``time.process_time``), so a busy machine does not
-    inflate them: with one torch thread (as ``make reproduce`` runs) they estimate the wall time
-    of a run on an otherwise idle machine; with several threads they are summed over the threads.
-    """
-    C = num_classes(config.dataset)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        model = make_model(config.model, C)
-        x_B_1_H_W = torch.randn(measure_images, 1, 28, 28)
-        start = time.process_time()
-        predict_log_probs(model, x_B_1_H_W, config.mc_samples, progress=False)
-        forward = (time.process_time() - start) / (measure_images * config.mc_samples)
-
-        model.train()
-        optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
-        x_T_1_H_W = torch.randn(config.train_batch_size, 1, 28, 28)
-        y_T = torch.randint(C, (config.train_batch_size,))
-        start = time.process_time()
-        for _ in range(train_steps):
-            optimizer.zero_grad(set_to_none=True)
-            loss = torch.nn.functional.nll_loss(model(x_T_1_H_W, 1).squeeze(1), y_T)
-            loss.backward()
-            optimizer.step()
-        train_step = (time.process_time() - start) / train_steps
-
-        def acquisition_seconds(name: str, n: int) -> float:
-            log_probs_N_K_C = torch.log_softmax(3 * torch.randn(n, config.mc_samples, C), dim=-1)
-            times = []
-            # The least of a few repeats: a single timing of a millisecond-long call is noisy
-            # (idle torch threads spinning count as CPU time), and the extrapolation to the
-            # whole pool below multiplies that noise by pool_size / measure_pool.
-            for _ in range(repeats):
-                start = time.process_time()
-                acquire(
-                    name,
-                    log_probs_N_K_C,
-                    min(config.acquisition_size, n),
-                    seed=seed,
-                    num_samples=config.num_samples,
-                    coldness=config.coldness,
-                )
-                times.append(time.process_time() - start)
-            return min(times)
-
-        n2 = min(measure_pool, pool_size)
-        n1 = max(config.acquisition_size, n2 // 4)
-        select = {}
-        for name in acquisitions or [config.acquisition]:
-            select[name] = acquisition_seconds(name, n2)
-            if n2 < pool_size and n1 < n2:
-                slope = max(0.0, (select[name] - acquisition_seconds(name, n1)) / (n2 - n1))
-                select[name] += slope * (pool_size - n2)
-    return {"forward_seconds": forward, "train_step_seconds": train_step, "select_seconds": select}
+    """How many classes ``dataset`` has (10 for the MNIST family, 47 for EMNIST-balanced)."""
+    return len(class_names(dataset))
 
 
 def label_diversity_summary(runs: Sequence[RunRecord], num_classes: int) -> list[dict[str, Any]]:
@@ -270,3 +167,151 @@ def label_diversity_summary(runs: Sequence[RunRecord], num_classes: int) -> list
             }
         )
     return rows
+
+
+def mean_class_counts(runs: Sequence[RunRecord], num_classes: int) -> np.ndarray:
+    """How often each class was acquired (the initial labels excluded), averaged over ``runs``:
+    float ``[num_classes]``, in label order."""
+    if not runs:
+        raise ValueError("mean_class_counts needs at least one run")
+    counts_S_C = [np.bincount(run.acquired_labels, minlength=num_classes) for run in runs]
+    return np.mean(counts_S_C, axis=0)
+
+
+def extreme_classes(
+    runs: Sequence[RunRecord], names: Sequence[str], k: int = 3
+) -> dict[tuple[str, int], dict[str, list[tuple[str, float]]]]:
+    """Per method (acquisition, b): its ``k`` most and ``k`` least acquired classes, as
+    ``(class name, mean count over seeds)``, most first and least first. Ties keep label order."""
+    extremes = {}
+    for key, group in group_by_method(runs).items():
+        counts_C = mean_class_counts(group, len(names))
+        order = np.argsort(-counts_C, kind="stable")
+        least = np.argsort(counts_C, kind="stable")
+        extremes[key] = {
+            "most": [(names[c], float(counts_C[c])) for c in order[:k]],
+            "least": [(names[c], float(counts_C[c])) for c in least[:k]],
+        }
+    return extremes
+
+
+def plot_class_histograms(runs: Iterable[RunRecord], names: Sequence[str]) -> Figure:
+    """The blog's Figure 14 with the characters on the axis: one panel per method (in
+    :data:`BLOG_ORDER`), its classes sorted by how often they were acquired (mean over seeds), each
+    bar labelled with its class; the dashed line is the count every class would get if the
+    labels were spread evenly."""
+    groups = group_by_method(in_blog_order(runs))
+    if not groups:
+        raise ValueError("plot_class_histograms needs at least one results file")
+    fig, axes = plt.subplots(len(groups), 1, figsize=(11, 2.6 * len(groups)), squeeze=False)
+    for ax, ((acquisition, b), group) in zip(axes[:, 0], groups.items(), strict=True):
+        counts_C = mean_class_counts(group, len(names))
+        order = np.argsort(-counts_C, kind="stable")
+        ax.bar(np.arange(len(names)), counts_C[order], color=METHOD_COLOURS.get(acquisition))
+        ax.set_xticks(np.arange(len(names)), [names[c] for c in order], fontsize=9)
+        ax.set_xlim(-0.7, len(names) - 0.3)
+        ax.axhline(counts_C.sum() / len(names), color="black", linestyle="--", linewidth=1)
+        entropy = statistics.median(label_entropy(run.acquired_labels, len(names)) for run in group)
+        ax.set_title(
+            f"{seeds_label(acquisition, b, len(group))}: {counts_C.sum():.0f} labels, label "
+            f"entropy {entropy:.2f} of {math.log(len(names)):.2f} nats",
+            fontsize=10,
+        )
+        ax.set_ylabel("acquired (mean)")
+        ax.grid(axis="y", alpha=0.3)
+    axes[-1, 0].set_xlabel(
+        "classes (characters), sorted by how often the method acquired them; dashed: an even spread"
+    )
+    fig.tight_layout()
+    return fig
+
+
+def accuracy_at(runs: Sequence[RunRecord], acquired: int) -> list[dict[str, Any]]:
+    """Per method: test accuracy of each seed's model trained when it had acquired ``acquired``
+    labels (the initial labels excluded), their mean, and the paper's number where it has one.
+    A seed that did not get that far is left out (``seeds`` counts those that did)."""
+    rows = []
+    for (acquisition, b), group in group_by_method(runs).items():
+        per_seed = []
+        for run in group:
+            initial = len(run.initial_indices)
+            at = [r.test_accuracy for r in run.rounds if r.n_labeled - initial == acquired]
+            if at:
+                per_seed.append(at[0])
+        rows.append(
+            {
+                "acquisition": acquisition,
+                "b": b,
+                "seeds": len(per_seed),
+                "accuracy (per seed)": per_seed,
+                "mean accuracy": statistics.mean(per_seed) if per_seed else None,
+                "paper mean accuracy": PAPER_ACCURACY_AT_290.get(acquisition)
+                if acquired == 290
+                else None,
+            }
+        )
+    return rows
+
+
+def plot_class_examples(
+    data: ActiveLearningData,
+    runs: Sequence[RunRecord],
+    names: Sequence[str],
+    *,
+    k: int = 3,
+    per_class: int = 2,
+) -> Figure:
+    """Example images, one row per method: of its ``k`` most acquired classes, images it acquired
+    (framed in its colour, titled ``↑``), then of its ``k`` least acquired classes, pool images it
+    left unlabelled (grey frames, titled ``↓``). From the first seed of each method; ``data`` is
+    the dataset the runs worked on (:func:`bbal_tutorial.presets.run_data`)."""
+    extremes = extreme_classes(runs, names, k)
+    groups = group_by_method(in_blog_order(runs))
+    images, titles, frames = [], [], []
+    for key, group in groups.items():
+        colour = METHOD_COLOURS.get(key[0])
+        # The method's acquisitions over all its seeds, the first seed's first.
+        acquired = [i for run in group for i in run.acquired_indices]
+        acquired_set = set(acquired)
+        for direction, arrow, frame in (("most", "↑", colour), ("least", "↓", "#bbbbbb")):
+            for name, _ in extremes[key][direction]:
+                c = names.index(name)
+                if direction == "most":
+                    chosen = [i for i in acquired if int(data.train_y_N[i]) == c]
+                else:
+                    members = torch.nonzero(data.train_y_N == c).flatten().tolist()
+                    chosen = [i for i in members if i not in acquired_set]
+                chosen = list(dict.fromkeys(chosen))[:per_class]
+                shown = display_images(data, chosen) if chosen else torch.zeros(0, 28, 28)
+                # a blank keeps the grid's rows aligned if a class has too few images
+                blanks = torch.zeros(per_class - len(chosen), *shown.shape[1:] or (28, 28))
+                images.append(torch.cat([shown, blanks]))
+                titles += [f"{name} {arrow}"] * len(chosen) + [""] * len(blanks)
+                frames += [frame] * len(chosen) + [None] * len(blanks)
+    fig = plot_image_grid(
+        torch.cat(images),
+        titles=titles,
+        frame_colours=frames,
+        ncols=2 * k * per_class,
+    )
+    row_labels = [method_label(*key) for key in groups]
+    for row, label in enumerate(row_labels):
+        fig.axes[row * 2 * k * per_class].set_ylabel(label, fontsize=8)
+    return fig
+
+
+def label_entropy_at(
+    runs: Sequence[RunRecord], num_classes: int, acquired: int
+) -> dict[tuple[str, int], float]:
+    """Per method (acquisition, b): the median over seeds of the entropy of the first
+    ``acquired`` acquired labels (:func:`label_entropy`), from the seeds that got that far."""
+    medians = {}
+    for key, group in group_by_method(runs).items():
+        values = [
+            label_entropy(run.acquired_labels[:acquired], num_classes)
+            for run in group
+            if len(run.acquired_labels) >= acquired
+        ]
+        if values:
+            medians[key] = statistics.median(values)
+    return medians
