@@ -19,12 +19,21 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-## JupyterLab on the course notebooks (the main use)
+## JupyterLab on the course notebooks (the main use). JupyterLab refuses to start as root unless
+## told to; containers and cloud notebooks often run as root, so there it starts anyway, with a
+## one-line warning, still bound to localhost and protected by its token. LAB_ARGS: more options.
+LAB_ARGS ?=
 lab: setup
-	$(VENV)/bin/jupyter lab notebooks/
+	@if [ "$$(id -u)" -eq 0 ]; then \
+		echo "make lab: running as root (common in containers); JupyterLab stays on 127.0.0.1 with its token" >&2; \
+		root=--allow-root; \
+	fi; \
+	exec $(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 $$root $(LAB_ARGS) notebooks/
 
 ## The whole test suite: lint, format check, unit tests, notebooks (exit 1 if no test ran)
 test: setup
+	@$(MAKE) --no-print-directory browser-deps SUDO_FLAGS=-n || \
+		echo "make test: could not install Chromium, so tests/test_browser.py is skipped (see README)" >&2
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
@@ -33,12 +42,14 @@ test: setup
 
 ## Chromium for tests/test_browser.py (JupyterLab in a real headless browser), from Debian's
 ## apt-get when /usr/bin/chromium is missing; Playwright itself comes with `make setup`.
+## SUDO_FLAGS=-n (as `make test` uses it) never asks for a password: it fails instead.
+SUDO_FLAGS ?=
 browser-deps:
 	@chromium="$${BBAL_CHROMIUM:-/usr/bin/chromium}"; \
 	if [ -x "$$chromium" ]; then \
 		echo "chromium already installed: $$chromium"; \
 	elif command -v apt-get >/dev/null 2>&1; then \
-		if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO="sudo $(SUDO_FLAGS)"; fi; \
 		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
 		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
 			chromium fonts-dejavu-core; \

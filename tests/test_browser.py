@@ -202,7 +202,12 @@ def browser() -> Iterator[Any]:
     except ImportError as error:
         pytest.fail(f"Playwright is not installed ({error}). {INSTALL_HINT}", pytrace=False)
     if not CHROMIUM.is_file() or not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(f"No Chromium at {CHROMIUM}. {INSTALL_HINT}", pytrace=False)
+        # `make test` installs Chromium where it can (root, or sudo without a password); where
+        # it cannot, this test is skipped with the reason, unless told that it must run (CI).
+        message = f"No Chromium at {CHROMIUM}. {INSTALL_HINT}"
+        if os.environ.get("BBAL_REQUIRE_BROWSER") == "1":
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
     playwright = sync_playwright().start()
     try:
         browser = playwright.chromium.launch(

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from bbal_tutorial import exercises, information
+from bbal_tutorial.exercises import _checks as ex_checks
 from bbal_tutorial.exercises import diagrams as ex_diagrams
 
 
@@ -50,6 +51,14 @@ def entropy_float32(log_probs_N_K_C):
     return torch.special.entr(log_probs_N_K_C.float().exp().mean(dim=1)).sum(dim=1)
 
 
+def entropy_float32_then_cast(log_probs_N_K_C):  # right dtype, float32 digits
+    return entropy_float32(log_probs_N_K_C).double()
+
+
+def entropy_exp_in_float32(log_probs_N_K_C):  # .double() after exp: the probabilities lose digits
+    return torch.special.entr(log_probs_N_K_C.float().exp().double().mean(dim=1)).sum(dim=1)
+
+
 def entropy_wrong_shape(log_probs_N_K_C):
     return torch.special.entr(log_probs_N_K_C.double().exp().mean(dim=1))
 
@@ -67,6 +76,8 @@ ENTROPY_WRONG = [
     (entropy_without_log_k, "off by log K"),
     (entropy_summed_over_k, "forgot the mean over K"),
     (entropy_float32, "float64"),
+    (entropy_float32_then_cast, "Compute in float64 throughout"),
+    (entropy_exp_in_float32, "Compute in float64 throughout"),
     (entropy_wrong_shape, "shape"),
     (entropy_mean_of_entropies, "E_w H[y|w]"),
     (entropy_bits, "bits"),
@@ -96,6 +107,12 @@ def bald_nan(log_probs_N_K_C):
     return predictive_entropy(lp) - conditional_N
 
 
+def bald_float32_then_cast(log_probs_N_K_C):
+    probs_N_K_C = log_probs_N_K_C.float().exp()
+    entropy_N = torch.special.entr(probs_N_K_C.mean(dim=1)).sum(dim=1)
+    return (entropy_N - torch.special.entr(probs_N_K_C).sum(dim=2).mean(dim=1)).double()
+
+
 BALD_WRONG = [
     (bald_sign_flipped, "wrong sign"),
     (bald_is_entropy, "predictive entropy H[y] alone"),
@@ -103,6 +120,7 @@ BALD_WRONG = [
     (bald_off_by_log_k, "off by log K"),
     (bald_nan, "NaN"),
     (lambda lp: bald(lp).float(), "float64"),
+    (bald_float32_then_cast, "Compute in float64 throughout"),
     (lambda lp: bald(lp)[None], "shape"),
 ]
 
@@ -184,3 +202,25 @@ def test_hand_made_answers_agree_with_the_package():
         assert torch.allclose(information.entropy(log_probs), torch.tensor(expected).double())
     for _, log_probs, expected in ex_diagrams._joint_cases():
         assert float(information.joint_entropy_exact(log_probs)) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    "reference, float32_version, expected",
+    [
+        (predictive_entropy, entropy_float32_then_cast, information.entropy),
+        (bald, bald_float32_then_cast, information.mutual_information),
+    ],
+)
+def test_float64_tolerance_separates_float32_from_float64(reference, float32_version, expected):
+    """Every case's float64 reference is within FLOAT64_ATOL / 1000; the float32 computation is
+    more than 10 · FLOAT64_ATOL off on every case with float32 inputs, and on the first case."""
+    cases = ex_diagrams._per_point_cases() + [
+        ex_diagrams._random_case(seed) for seed in (0, 1, 2, 3)
+    ]
+    for i, (name, log_probs, _) in enumerate(cases):
+        expected_N = expected(log_probs)
+        assert (reference(log_probs) - expected_N).abs().max() < ex_checks.FLOAT64_ATOL / 1000
+        float32_error = float((float32_version(log_probs) - expected_N).abs().max())
+        if i == 0 or log_probs.dtype == torch.float32:
+            assert float32_error > 10 * ex_checks.FLOAT64_ATOL, (name, float32_error)
+        assert float32_error <= ex_checks.ATOL, (name, float32_error)

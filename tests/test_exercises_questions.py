@@ -2,7 +2,9 @@
 hints, and the notebooks ask only registered questions, showing their options word for word."""
 
 import json
+import math
 import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -43,6 +45,28 @@ def test_every_question_has_hints_for_every_option():
     for key, q in exercises.QUESTIONS.items():
         assert re.fullmatch(r"\d\d-[a-z0-9-]+", key), key
         assert set(q.hints) == set(q.options), key
+        for label, hint in q.hints.items():
+            assert isinstance(hint, str) and len(hint.split()) >= 5, (key, label)
+
+
+def test_right_answers_sit_at_varied_positions():
+    """Not every answer is the same letter, and no letter answers more than half the questions."""
+    positions = Counter(q.correct for q in exercises.QUESTIONS.values())
+    assert len(positions) > 1, positions
+    assert max(positions.values()) <= math.ceil(len(exercises.QUESTIONS) / 2), positions
+
+
+def test_right_option_is_not_given_away_by_its_length():
+    """In some questions a distractor is at least as long as the answer, and every distractor is
+    at least two thirds of the answer's length (so that "pick the longest" is no strategy)."""
+    distractor_as_long = 0
+    for key, q in exercises.QUESTIONS.items():
+        answer = len(q.options[q.correct])
+        distractors = [len(text) for label, text in q.options.items() if label != q.correct]
+        assert min(distractors) >= 2 / 3 * answer, (key, answer, distractors)
+        distractor_as_long += max(distractors) >= answer
+    assert distractor_as_long >= 1
+    assert distractor_as_long >= len(exercises.QUESTIONS) / 2
 
 
 def _notebook_sources():
