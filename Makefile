@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "bbal_tutorial needs Python 3.10 or newer; run: make PYTHON=python3.12 ...")'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --progress-bar off -e ".[dev]"
+	$(PY) -m pip install --progress-bar off -e ".[dev,cluster]"
 	@touch $(STAMP)
 
 setup: $(STAMP)

@@ -133,6 +133,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         experiments=args.experiments,
         seeds=args.seeds,
         jobs=args.jobs,
+        scheduler=args.scheduler,
         download=args.download,
         data_dir=args.data_dir,
         device=args.device,
@@ -212,7 +213,8 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce_parser.add_argument(
         "--experiments",
         nargs="*",
-        help="only these experiments (default: all but emnist, which needs --download)",
+        help="only these experiments (default: all but emnist, which needs its data: "
+        "--data-dir or --download)",
     )
     reproduce_parser.add_argument(
         "--download", action="store_true", help="download missing datasets (EMNIST: ~540 MB)"
@@ -221,7 +223,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--jobs",
         type=int,
         default=1,
-        help="runs at once, each in its own single-threaded process (results are identical)",
+        help="runs at once, each in its own single-threaded process (results are identical); "
+        "with --scheduler local, the number of Dask workers",
+    )
+    reproduce_parser.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="run on a Dask cluster: its scheduler's address (tcp://host:8786), or 'local' for a "
+        "LocalCluster of --jobs single-threaded workers; one task per round, results written "
+        "here (needs pip install -e '.[cluster]')",
     )
     _add_common(reproduce_parser)
     reproduce_parser.set_defaults(func=cmd_reproduce)

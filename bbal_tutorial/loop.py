@@ -323,23 +323,59 @@ def run_experiment(
             raise FileExistsError(
                 f"{out} exists; pass resume=True (CLI: drop --no-resume) or pick a new --out"
             )
-        run = load_results(out)
-        recorded = run.config.to_dict()
-        changed = sorted(k for k, v in config.to_dict().items() if recorded.get(k) != v)
-        if changed == ["label_budget"]:
-            run = _change_label_budget(run, config)
-        elif changed:
-            raise ValueError(
-                f"{out} holds a run with different settings ({', '.join(changed)}); "
-                "use another --out file, or delete it to start over"
-            )
+        run = resumable_run(load_results(out), config, out)
         if run.finished:
             return run
 
     if experiment is None:
         experiment = prepare_data(config, data_dir=data_dir, download=download)
+    run = start_run(config, experiment, run, device=device, out=out)
+    rounds = tqdm(
+        total=planned_rounds(config, len(experiment.initial_indices), len(experiment.pool_indices)),
+        initial=len(run.rounds),
+        desc=f"{config.acquisition} on {config.dataset}",
+        disable=not progress,
+    )
+    with rounds:
+        while not run.finished:
+            run = next_round(run, experiment, device=device, progress=progress)
+            if out is not None:
+                save_results(run, out)
+            record = run.rounds[-1]
+            rounds.update(1)
+            rounds.set_postfix(labels=record.n_labeled, acc=f"{record.test_accuracy:.3f}")
+            if on_round is not None:
+                on_round(run)
+    return run
+
+
+def resumable_run(run: RunRecord, config: ExperimentConfig, where: str | Path) -> RunRecord:
+    """A recorded ``run`` (read from ``where``) to continue under ``config``: the same record, or
+    one open to a new label budget; a ``ValueError`` if any other setting differs."""
+    recorded = run.config.to_dict()
+    changed = sorted(k for k, v in config.to_dict().items() if recorded.get(k) != v)
+    if changed == ["label_budget"]:
+        return _change_label_budget(run, config)
+    if changed:
+        raise ValueError(
+            f"{where} holds a run with different settings ({', '.join(changed)}); "
+            "use another --out file, or delete it to start over"
+        )
+    return run
+
+
+def start_run(
+    config: ExperimentConfig,
+    experiment: ExperimentData,
+    run: RunRecord | None = None,
+    *,
+    device: torch.device,
+    out: Path | None = None,
+) -> RunRecord:
+    """A new record of a run of ``config`` on ``experiment`` (its settings, data source, splits,
+    versions), or the recorded ``run`` to resume after checking it was made from the same data."""
     if run is None:
-        run = RunRecord(
+        return RunRecord(
             config=config,
             dataset_source=experiment.data.source,
             dataset_dir=experiment.data.directory,
@@ -356,48 +392,34 @@ def run_experiment(
             test_size=len(experiment.data.test_y_M),
             path=out,
         )
-    elif run.initial_indices != experiment.initial_indices:
-        raise ValueError(f"{out} was made from different data; use another --out file")
+    if run.initial_indices != experiment.initial_indices:
+        where = out or run.path or "the record"
+        raise ValueError(f"{where} was made from different data; use another --out file")
+    return run
 
+
+def next_round(
+    run: RunRecord, experiment: ExperimentData, *, device: torch.device, progress: bool = False
+) -> RunRecord:
+    """``run`` with one more round: train on its labels so far, evaluate, acquire the next batch
+    from what is left of the pool (:func:`run_round`). The round that acquires nothing, because
+    the label budget or the pool is spent, is the last: the record is then marked finished.
+
+    Every round is seeded by ``(seed, round)`` alone, so calling this round after round, in one
+    process or in many, gives the same record."""
     labelled = list(experiment.initial_indices)
     for record in run.rounds:
         labelled += record.acquired_indices
     taken = set(labelled)
     pool = [i for i in experiment.pool_indices if i not in taken]
-
-    rounds = tqdm(
-        total=planned_rounds(config, len(experiment.initial_indices), len(experiment.pool_indices)),
-        initial=len(run.rounds),
-        desc=f"{config.acquisition} on {config.dataset}",
-        disable=not progress,
+    record = run_round(
+        run.config, experiment, labelled, pool, len(run.rounds), device=device, progress=progress
     )
-    with rounds:
-        while True:
-            record = run_round(
-                config,
-                experiment,
-                labelled,
-                pool,
-                len(run.rounds),
-                device=device,
-                progress=progress,
-            )
-            labelled += record.acquired_indices
-            taken.update(record.acquired_indices)
-            pool = [i for i in pool if i not in taken]
-            done = not record.acquired_indices
-            updated = now()
-            run = replace(
-                run,
-                rounds=(*run.rounds, record),
-                updated=updated,
-                finished=updated if done else run.finished,
-            )
-            if out is not None:
-                save_results(run, out)
-            rounds.update(1)
-            rounds.set_postfix(labels=record.n_labeled, acc=f"{record.test_accuracy:.3f}")
-            if on_round is not None:
-                on_round(run)
-            if done:
-                return run
+    updated = now()
+    done = not record.acquired_indices
+    return replace(
+        run,
+        rounds=(*run.rounds, record),
+        updated=updated,
+        finished=updated if done else run.finished,
+    )

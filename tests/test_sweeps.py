@@ -1,12 +1,19 @@
 """Tests for bbal_tutorial.sweeps: the job list of ``reproduce`` and its engines (the comparison of
 the in-process and the ``--jobs`` engine is in tests/test_cli.py, through the command line)."""
 
+import json
+import os
+import signal
+import threading
+import time
+from dataclasses import asdict
+
 import pytest
 
-from bbal_tutorial import sweeps
+from bbal_tutorial import cli, sweeps
 from bbal_tutorial.config import data_key
 from bbal_tutorial.presets import EXPERIMENTS, experiment_config, make_config
-from bbal_tutorial.results import save_results
+from bbal_tutorial.results import TIMING_FIELDS, load_results, save_results
 
 
 def test_reproduce_jobs_cover_every_experiment_but_the_download_only_ones():
@@ -101,3 +108,172 @@ def test_reproduce_leaves_complete_runs_alone(tmp_path, recorded, monkeypatch, c
     sweeps.reproduce(tmp_path, progress=False)
     assert [name for name, _ in recorded["ran"]] == ["random.json"]
     assert "1 of 2 runs are complete" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------------------------------------
+# The Dask engine (reproduce --scheduler): a LocalCluster of single-threaded worker processes
+# ------------------------------------------------------------------------------------------------
+
+#: Tiny runs of several rounds each (b = 2 from 20 labels to 28: 5 rounds), a second or so each.
+TINY_DASK = dict(
+    label_budget=28,
+    acquisition_size=2,
+    mc_samples=2,
+    test_mc_samples=2,
+    validation_mc_samples=1,
+    max_epochs=1,
+    samples_per_epoch=64,
+    max_train_images=120,
+    validation_size=16,
+    max_test_size=100,
+    num_samples=200,
+    data_source="sample",
+)
+
+
+def _tiny_jobs():
+    return [
+        (f"tiny-{m}.json", make_config("teaching", "repeated-mnist", acquisition=m, **TINY_DASK))
+        for m in ("bald", "batchbald")
+    ]
+
+
+def _without_timings(path):
+    run = load_results(path)
+    rounds = [{k: v for k, v in asdict(r).items() if k not in TIMING_FIELDS} for r in run.rounds]
+    return run.finished is not None, run.initial_indices, rounds
+
+
+@pytest.fixture(scope="module")
+def serial_records(tmp_path_factory):
+    """The tiny sweep run in this process, single-threaded: the reference every engine meets."""
+    out = tmp_path_factory.mktemp("serial")
+    with sweeps._single_threaded():
+        sweeps.run_many(_tiny_jobs(), out, progress=False)
+    return {name: _without_timings(out / name) for name, _ in _tiny_jobs()}
+
+
+@pytest.fixture
+def cluster():
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as local:
+        yield local
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_dask_sweep_writes_the_same_records_as_one_process(tmp_path, cluster, serial_records):
+    paths = sweeps.run_on_dask(
+        _tiny_jobs(), tmp_path, scheduler=cluster.scheduler_address, progress=False
+    )
+    assert paths == [tmp_path / name for name, _ in _tiny_jobs()]
+    for name, _ in _tiny_jobs():
+        assert _without_timings(tmp_path / name) == serial_records[name]
+    assert not list(tmp_path.glob(".*.tmp")), "a temporary file was left behind"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_a_killed_worker_loses_nothing_and_the_sweep_completes(tmp_path, cluster, serial_records):
+    distributed = pytest.importorskip("distributed")
+    killed = threading.Event()
+
+    def kill_a_worker_mid_run():
+        # once a run has a round on disk (and more to come), kill one worker process outright
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and not killed.is_set():
+            for path in tmp_path.glob("tiny-*.json"):
+                try:
+                    rounds = len(json.loads(path.read_text())["rounds"])
+                except (ValueError, KeyError, OSError):
+                    continue
+                if 1 <= rounds < 4:
+                    with distributed.Client(cluster.scheduler_address) as client:
+                        pids = list(client.run(os.getpid).values())
+                    os.kill(pids[0], signal.SIGKILL)
+                    killed.set()
+                    return
+            time.sleep(0.05)
+
+    killer = threading.Thread(target=kill_a_worker_mid_run, daemon=True)
+    killer.start()
+    sweeps.run_on_dask(_tiny_jobs(), tmp_path, scheduler=cluster.scheduler_address, progress=False)
+    killer.join(timeout=10)
+    assert killed.is_set(), "the sweep finished before a worker could be killed"
+    # the same command again: everything is complete, nothing is recomputed
+    before = {p.name: p.read_bytes() for p in tmp_path.glob("tiny-*.json")}
+    sweeps.run_on_dask(
+        [(n, c) for n, c in _tiny_jobs() if not sweeps._is_complete(tmp_path / n, c)],
+        tmp_path,
+        scheduler=cluster.scheduler_address,
+        progress=False,
+    )
+    assert {p.name: p.read_bytes() for p in tmp_path.glob("tiny-*.json")} == before
+    for name, _ in _tiny_jobs():
+        assert _without_timings(tmp_path / name) == serial_records[name]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_an_interrupted_sweep_resumes_where_it_stopped(
+    tmp_path, cluster, serial_records, monkeypatch
+):
+    real_save = sweeps.save_results
+    saved = []
+
+    def save_then_stop(run, path):
+        real_save(run, path)
+        saved.append(path.name)
+        if len(saved) == 3:  # the client stops after three rounds are on disk
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(sweeps, "save_results", save_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        sweeps.run_on_dask(
+            _tiny_jobs(), tmp_path, scheduler=cluster.scheduler_address, progress=False
+        )
+    partial = {p.name: len(json.loads(p.read_text())["rounds"]) for p in tmp_path.glob("*.json")}
+    assert sum(partial.values()) == 3 and not any(
+        _without_timings(tmp_path / name)[0] for name in partial
+    )
+    monkeypatch.setattr(sweeps, "save_results", real_save)
+    monkeypatch.setattr(sweeps, "reproduce_jobs", lambda experiments, seeds: _tiny_jobs())
+    sweeps.reproduce(tmp_path, scheduler=cluster.scheduler_address, progress=False)
+    for name, _ in _tiny_jobs():
+        assert _without_timings(tmp_path / name) == serial_records[name]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_a_worker_without_the_data_fails_that_run_with_the_loaders_message(
+    tmp_path, cluster, capsys
+):
+    config = make_config(
+        "teaching", "emnist", acquisition="random", **{**TINY_DASK, "data_source": "auto"}
+    )
+    empty = tmp_path / "no-data"
+    empty.mkdir()
+    with pytest.raises(RuntimeError, match=r"1 run\(s\) failed: tiny-emnist.json"):
+        sweeps.run_on_dask(
+            [("tiny-emnist.json", config)],
+            tmp_path,
+            scheduler=cluster.scheduler_address,
+            data_dir=empty,
+            progress=False,
+        )
+    printed = capsys.readouterr()
+    assert "failed: tiny-emnist.json: DatasetNotFoundError: EMNIST-balanced not found" in (
+        printed.out + printed.err
+    )
+    assert not (tmp_path / "tiny-emnist.json").exists()
+
+
+def test_scheduler_without_dask_says_what_to_install(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(sweeps, "distributed", None)
+    with pytest.raises(RuntimeError, match=r"pip install -e '\.\[cluster\]'"):
+        sweeps.reproduce(tmp_path, scheduler="local")
+    assert cli.main(["reproduce", "--out-dir", str(tmp_path), "--scheduler", "local"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: {sweeps.DASK_MISSING}"]
