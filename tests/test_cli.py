@@ -196,3 +196,31 @@ def test_parallel_reproduce_writes_the_same_results_as_serial(tmp_path, monkeypa
 def test_reproduce_rejects_bad_jobs(tmp_path, capsys):
     assert cli.main(["reproduce", "--out-dir", str(tmp_path), "--jobs", "0"]) == 2
     assert "--jobs must be at least 1" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_reproduce_on_a_local_dask_cluster_writes_the_same_results_as_serial(
+    tmp_path, monkeypatch, capsys
+):
+    pytest.importorskip("distributed")
+    jobs = [
+        (f"tiny-{m}.json", make_config("teaching", "repeated-mnist", acquisition=m, **TINY))
+        for m in ("bald", "batchbald")
+    ]
+    monkeypatch.setattr(sweeps, "reproduce_jobs", lambda experiments, seeds: jobs)
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    for flags, folder in (
+        (["--jobs", "1"], "serial"),
+        (["--scheduler", "local", "--jobs", "2"], "dask"),
+    ):
+        out = tmp_path / folder
+        assert cli.main(["reproduce", "--out-dir", str(out), *flags, "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.count("labels to reach 90%") == 4  # a line per finished run, twice
+    for name, _ in jobs:
+        serial = load_results(tmp_path / "serial" / name).rounds
+        dask = load_results(tmp_path / "dask" / name).rounds
+        assert [{k: v for k, v in asdict(r).items() if k not in TIMING_FIELDS} for r in serial] == [
+            {k: v for k, v in asdict(r).items() if k not in TIMING_FIELDS} for r in dask
+        ]
