@@ -13,6 +13,12 @@ float64 (see :mod:`bbal_tutorial.information`); computation happens on the input
 * ``power-bald`` / ``softmax-bald`` / ``softrank-bald``: stochastic batch acquisition (Kirsch
   et al., TMLR 2023), sampling b points without replacement with ``p ∝ score^β``,
   ``p ∝ exp(β·score)`` or ``p ∝ rank^-β`` via Gumbel-top-k.
+* ``epig``               top-b of EPIG, ``E_{x*} I[y; y* | x, x*]`` (Bickford Smith et al., 2023):
+  information about the labels of M target inputs x* instead of about w
+* ``power-epig``         the power mode above with EPIG scores, ``p ∝ EPIG^β``
+
+The EPIG methods need the targets' predictions under the same K posterior samples as the pool,
+``target_log_probs_M_K_C``; the other methods take no targets.
 
 Ties go to the lowest pool index. Randomness comes from a private ``torch.Generator`` seeded with
 ``seed`` (fresh entropy when ``None``); torch's global RNG is never touched.
@@ -32,6 +38,7 @@ from bbal_tutorial.information import (
     check_log_probs,
     conditional_entropy,
     entropy,
+    epig,
     make_generator,
     mutual_information,
     mutual_information_sampled_prefixes,
@@ -41,10 +48,12 @@ from bbal_tutorial.information import (
 
 __all__ = [
     "ACQUISITION_NAMES",
+    "EPIG_ACQUISITIONS",
     "CandidateBatch",
     "acquire",
     "get_bald_batch",
     "get_batchbald_batch",
+    "get_epig_batch",
     "get_max_entropy_batch",
     "get_mean_std_batch",
     "get_random_batch",
@@ -63,7 +72,13 @@ ACQUISITION_NAMES: tuple[str, ...] = (
     "power-bald",
     "softmax-bald",
     "softrank-bald",
+    "epig",
+    "power-epig",
 )
+
+
+#: The methods that score the pool against target inputs (they need ``target_log_probs_M_K_C``).
+EPIG_ACQUISITIONS: tuple[str, ...] = ("epig", "power-epig")
 
 
 STOCHASTIC_MODES: tuple[str, ...] = ("power", "softmax", "softrank")
@@ -81,8 +96,8 @@ TIE_TOLERANCE = 1e-10
 RESCORE_MARGIN = 1e-4
 
 
-# Power mode: scores are clamped to this before taking logs, so points with BALD = 0 (or rounding
-# below it) keep a tiny, equal chance instead of log(0) = -inf.
+# Power mode: scores are clamped to this before taking logs, so points with BALD or EPIG = 0 (or
+# rounding below it) keep a tiny, equal chance instead of log(0) = -inf.
 _POWER_SCORE_FLOOR = 1e-12
 
 
@@ -168,6 +183,26 @@ def get_bald_batch(
     """Top-b BALD, ``I[y;w] = H[y] - E_w H[y|w]``; scores are the individual BALD scores."""
     acquisition_size = _check(log_probs_N_K_C, acquisition_size)
     return _top_b(mutual_information(log_probs_N_K_C, check=False), acquisition_size)
+
+
+def get_epig_batch(
+    log_probs_N_K_C: torch.Tensor,
+    acquisition_size: int,
+    *,
+    target_log_probs_M_K_C: torch.Tensor,
+    seed: int | None = None,
+    memory_budget: int = DEFAULT_MEMORY_BUDGET,
+) -> CandidateBatch:
+    """Top-b EPIG, ``E_{x*} I[y; y* | x, x*] = 1/M sum_m (H[y] + H[y*_m] - H[y, y*_m])``; scores
+    are the individual EPIG scores (``seed`` is unused).
+
+    ``target_log_probs_M_K_C``: predictions for M target inputs x* under the same K posterior
+    samples as the pool (:func:`~bbal_tutorial.information.epig`). Like top-b BALD, summing
+    single-point scores double-counts what a batch's points tell about the same targets.
+    """
+    acquisition_size = _check(log_probs_N_K_C, acquisition_size)
+    scores_N = epig(log_probs_N_K_C, target_log_probs_M_K_C, memory_budget=memory_budget)
+    return _top_b(scores_N, acquisition_size)
 
 
 def _argmax_lowest_index(scores_N: torch.Tensor, tolerance: float) -> int:
@@ -306,23 +341,28 @@ def get_stochastic_batch(
     mode: str = "power",
     coldness: float = 1.0,
     seed: int | None = None,
+    target_log_probs_M_K_C: torch.Tensor | None = None,
 ) -> CandidateBatch:
-    """Stochastic batch acquisition from single-point BALD scores (Kirsch et al., TMLR 2023).
+    """Stochastic batch acquisition from single-point scores (Kirsch et al., TMLR 2023): BALD, or
+    EPIG against the targets ``target_log_probs_M_K_C`` when they are given.
 
     Samples b points without replacement with probability proportional to
 
     * ``mode="power"``:    ``score^β``          (scores clamped to 1e-12 first)
     * ``mode="softmax"``:  ``exp(β · score)``
-    * ``mode="softrank"``: ``rank^-β``          (rank 1 = highest BALD score)
+    * ``mode="softrank"``: ``rank^-β``          (rank 1 = highest score)
 
-    with ``β = coldness`` (0: uniform; large: top-b BALD). Scores are the picks' BALD scores.
+    with ``β = coldness`` (0: uniform; large: top-b of the scores). Scores are the picks' scores.
     """
     acquisition_size = _check(log_probs_N_K_C, acquisition_size)
     if mode not in STOCHASTIC_MODES:
         raise ValueError(f"mode must be one of {STOCHASTIC_MODES}, got {mode!r}")
     if not (math.isfinite(coldness) and coldness >= 0):
         raise ValueError(f"coldness must be a finite number >= 0, got {coldness}")
-    scores_N = mutual_information(log_probs_N_K_C, check=False)
+    if target_log_probs_M_K_C is None:
+        scores_N = mutual_information(log_probs_N_K_C, check=False)
+    else:
+        scores_N = epig(log_probs_N_K_C, target_log_probs_M_K_C)
     if mode == "power":
         log_weights_N = coldness * scores_N.clamp_min(_POWER_SCORE_FLOOR).log()
     elif mode == "softmax":
@@ -346,11 +386,36 @@ def acquire(
     seed: int | None = None,
     num_samples: int = 10_000,
     coldness: float = 1.0,
+    target_log_probs_M_K_C: torch.Tensor | None = None,
 ) -> CandidateBatch:
     """Run the acquisition function called ``name`` (one of :data:`ACQUISITION_NAMES`).
 
-    ``num_samples`` is used by ``batchbald`` only, ``coldness`` by the stochastic ``*-bald`` modes.
+    ``num_samples`` is used by ``batchbald`` only, ``coldness`` by the stochastic modes
+    (``*-bald``, ``power-epig``). ``target_log_probs_M_K_C``, the predictions for the target
+    inputs under the same K posterior samples as the pool, is required by ``epig`` and
+    ``power-epig`` (:data:`EPIG_ACQUISITIONS`) and ignored by the other methods.
     """
+    if name in EPIG_ACQUISITIONS:
+        if target_log_probs_M_K_C is None:
+            raise ValueError(
+                f"acquisition {name!r} needs target_log_probs_M_K_C: the predictions for the M "
+                "target inputs x*, made with the same K posterior samples as the pool"
+            )
+        if name == "epig":
+            return get_epig_batch(
+                log_probs_N_K_C,
+                acquisition_size,
+                target_log_probs_M_K_C=target_log_probs_M_K_C,
+                seed=seed,
+            )
+        return get_stochastic_batch(
+            log_probs_N_K_C,
+            acquisition_size,
+            mode="power",
+            coldness=coldness,
+            seed=seed,
+            target_log_probs_M_K_C=target_log_probs_M_K_C,
+        )
     simple = {
         "random": get_random_batch,
         "max-entropy": get_max_entropy_batch,

@@ -17,7 +17,7 @@ from typing import Any
 import matplotlib
 
 from bbal_tutorial.acquisition import ACQUISITION_NAMES
-from bbal_tutorial.config import ExperimentConfig
+from bbal_tutorial.config import EPIG_TARGET_SOURCES, ExperimentConfig
 from bbal_tutorial.data import DATASET_NAMES
 from bbal_tutorial.loop import run_experiment
 from bbal_tutorial.plotting import plot_runs_summary
@@ -47,6 +47,8 @@ RUN_CHOICES = (
     "label_budget",
     "seed",
     "data_source",
+    "epig_targets",
+    "epig_target_source",
 )
 
 
@@ -174,6 +176,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--mc-samples", type=int, help="K, MC-dropout samples (scoring and test)")
     run.add_argument("--num-samples", type=int, help="BatchBALD's sampled-configuration budget")
+    run.add_argument(
+        "--epig-targets",
+        type=int,
+        metavar="M",
+        help="EPIG: target inputs x* per round, drawn afresh (default 100)",
+    )
+    run.add_argument(
+        "--epig-target-source",
+        choices=EPIG_TARGET_SOURCES,
+        help="EPIG: draw the targets from the unlabelled pool (default) or the test set's inputs",
+    )
     run.add_argument("--initial-per-class", type=int)
     run.add_argument(
         "--label-budget", "--max-labels", type=int, help="stop at this many labelled points"

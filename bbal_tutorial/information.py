@@ -42,6 +42,15 @@ every candidate x, step after step: :class:`ChosenConfigurations` keeps S's conf
 then sampled) for that. The tiled products behind it live in :mod:`bbal_tutorial._kernels`
 (performance only).
 
+Beyond BatchBALD, prediction-oriented: :func:`epig`, the expected predictive information gain
+(Bickford Smith et al., AISTATS 2023), scores a pool point x by what its label y tells about the
+labels y* of M target inputs x* (samples of the inputs we want to predict well on)::
+
+    EPIG(x) = E_{x*} I[y; y* | x, x*] ≈ 1/M sum_m ( H[y] + H[y*_m] - H[y, y*_m] )
+    p(y = c, y* = d) = 1/K sum_k p(c | x, w_k) p(d | x*, w_k)
+
+with the same K posterior samples for pool and targets (y and y* are coupled through w only).
+
 Information diagrams: :func:`two_variable_regions` (y and w of one point) and
 :func:`three_variable_regions` (y1, y2 and w: seven regions, centre = co-information).
 
@@ -71,6 +80,7 @@ __all__ = [
     "configuration_posterior",
     "entropy",
     "entropy_given_configurations",
+    "epig",
     "exact_configurations",
     "extend_exact_configurations",
     "extend_sampled_configurations",
@@ -102,23 +112,28 @@ NORMALISATION_ATOL = 1e-3
 MAX_EXACT_CONFIGURATIONS = 2**20
 
 
-def check_log_probs(log_probs_N_K_C: torch.Tensor, *, atol: float = NORMALISATION_ATOL) -> None:
+def check_log_probs(
+    log_probs_N_K_C: torch.Tensor,
+    *,
+    atol: float = NORMALISATION_ATOL,
+    name: str = "log_probs_N_K_C",
+) -> None:
     """Raise ``ValueError`` (``TypeError`` for a non-tensor) naming what is wrong with the input.
 
     Checks: a floating-point tensor of 3 dimensions (N, K, C) with K >= 1 and C >= 1, no NaN, no
     ``+inf`` (``-inf`` is a valid log-probability: a zero probability), and every row normalised:
     ``|logsumexp_c log p(y=c|x,w_k)| <= atol`` (at least ``8 eps`` of the dtype, for float16 and
-    bfloat16 inputs).
+    bfloat16 inputs). Messages call the tensor ``name`` (e.g. ``log_probs_M_K_C`` for targets).
     """
     if not isinstance(log_probs_N_K_C, torch.Tensor):
-        raise TypeError(f"log_probs_N_K_C must be a torch.Tensor, got {type(log_probs_N_K_C)}")
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(log_probs_N_K_C)}")
     if log_probs_N_K_C.dim() != 3:
         raise ValueError(
-            "log_probs_N_K_C must be 3-D (N points, K posterior samples, C classes); "
+            f"{name} must be 3-D (N points, K posterior samples, C classes); "
             f"got shape {tuple(log_probs_N_K_C.shape)}"
         )
     if not log_probs_N_K_C.is_floating_point():
-        raise ValueError(f"log_probs_N_K_C must be floating point, got {log_probs_N_K_C.dtype}")
+        raise ValueError(f"{name} must be floating point, got {log_probs_N_K_C.dtype}")
     N, K, C = log_probs_N_K_C.shape
     if K < 1:
         raise ValueError(f"need at least K = 1 posterior sample, got K = {K}")
@@ -127,9 +142,9 @@ def check_log_probs(log_probs_N_K_C: torch.Tensor, *, atol: float = NORMALISATIO
     if N == 0:
         return
     if torch.isnan(log_probs_N_K_C).any():
-        raise ValueError("log_probs_N_K_C contains NaN")
+        raise ValueError(f"{name} contains NaN")
     if torch.isposinf(log_probs_N_K_C).any():
-        raise ValueError("log_probs_N_K_C contains +inf (a log-probability is at most 0)")
+        raise ValueError(f"{name} contains +inf (a log-probability is at most 0)")
     # half precision rounds each log-prob by up to eps: widen the tolerance accordingly
     atol = max(atol, 8 * torch.finfo(log_probs_N_K_C.dtype).eps)
     log_norm_N_K = torch.logsumexp(
@@ -138,7 +153,7 @@ def check_log_probs(log_probs_N_K_C: torch.Tensor, *, atol: float = NORMALISATIO
     deviation = log_norm_N_K.abs().max().item()
     if not deviation <= atol:  # also catches rows that are all -inf (deviation = inf)
         raise ValueError(
-            "log_probs_N_K_C rows are not normalised: logsumexp over classes deviates from 0 by "
+            f"{name} rows are not normalised: logsumexp over classes deviates from 0 by "
             f"{deviation:.3g} (tolerance {atol:g}); pass log-probabilities (log_softmax), "
             "not logits or probabilities"
         )
@@ -603,6 +618,146 @@ class ChosenConfigurations:
             self._log_joint_M_K = extend_sampled_configurations(
                 self._log_joint_M_K, self._components_M, latest_K_C, self.generator
             )
+
+
+# --------------------------------------------------------------------------------------------------
+# EPIG: information about the labels of target inputs, not about w
+
+
+def epig(
+    log_probs_N_K_C: torch.Tensor,
+    log_probs_M_K_C: torch.Tensor,
+    *,
+    memory_budget: int = DEFAULT_MEMORY_BUDGET,
+) -> torch.Tensor:
+    """EPIG, the expected predictive information gain of every pool point, shape (N,), float64.
+
+    Bickford Smith, Kirsch, Farquhar, Gal, Foster & Rainforth (AISTATS 2023)::
+
+        EPIG(x) = E_{x* ~ p*(x*)} I[y; y* | x, x*] ≈ 1/M sum_m I[y; y*_m]
+        I[y; y*] = H[y] + H[y*] - H[y, y*]
+        p(y = c, y* = d | x, x*) = 1/K sum_k p(y = c | x, w_k) p(y* = d | x*, w_k)
+
+    ``log_probs_M_K_C`` holds the predictions for M target inputs ``x*_m`` drawn from the input
+    distribution ``p*`` we want to predict well on, under the *same* K posterior samples
+    ``w_1..w_K`` as the pool (sample k must be the same network in both tensors: y and y* are
+    independent given w and coupled only through it). BALD asks what y tells about w; EPIG asks
+    what it tells about the predictions that matter. Since y → w → y*, ``0 <= I[y; y*] <=
+    min(I[y; w], I[y*; w])``: EPIG(x) is at most BALD(x) and at most the targets' mean BALD.
+
+    The joint is computed in log space, ``log p(c, d) = a_c + b_d - log K + log sum_k
+    exp(log p(c|x,w_k) - a_c) exp(log p(d|x*,w_k) - b_d)`` with ``a_c``, ``b_d`` the maxima over k
+    (logsumexp's shift: the scaled probabilities lie in [0, 1], each possible class has a 1, so
+    probabilities far below float64's range keep their logarithm), for all pairs of a tile in one
+    matrix product ``(n·C × K) @ (K × m·C)``; ``0 · log 0 = 0``. The N × M × C × C joint is never
+    held at once: tiles of n pool points × m targets take at most ``memory_budget`` bytes (at
+    least one pair; on a CPU at most ~2^17 joint entries, for the cache), besides float64 copies
+    of the two inputs. Cost: ``N · M · C² · K`` multiply-adds and ``N · M · C²`` logarithms. Rows
+    are renormalised in float64 first, so float32 inputs also give exactly 0 for a point that
+    tells nothing (their sums' rounding would shift every score by ~1e-7 · H).
+    """
+    check_log_probs(log_probs_N_K_C, name="log_probs_N_K_C")
+    check_log_probs(log_probs_M_K_C, name="log_probs_M_K_C")
+    N, K, C = log_probs_N_K_C.shape
+    M, K_targets, C_targets = log_probs_M_K_C.shape
+    if K_targets != K:
+        raise ValueError(
+            f"log_probs_N_K_C and log_probs_M_K_C must share the K posterior samples (the same K "
+            f"networks predict pool and targets); got K = {K} and K = {K_targets}"
+        )
+    if C_targets != C:
+        raise ValueError(
+            f"log_probs_N_K_C and log_probs_M_K_C must have the same C classes; "
+            f"got C = {C} and C = {C_targets}"
+        )
+    if M == 0:
+        raise ValueError("empty target set: log_probs_M_K_C has M = 0 target inputs")
+    if memory_budget < 1:
+        raise ValueError(f"memory_budget must be at least 1 byte, got {memory_budget}")
+    device = log_probs_N_K_C.device
+    log_probs_M_K_C = log_probs_M_K_C.to(device)
+    # H[y] + H[y*] - H[y, y*], averaged over the targets: mean_m H[y*_m] is shared by all x
+    joint_entropy_N = _mean_joint_entropy_with_targets(
+        log_probs_N_K_C, log_probs_M_K_C, memory_budget
+    )
+    target_entropy = per_point(_renormalised_entropy, log_probs_M_K_C).mean()
+    return per_point(_renormalised_entropy, log_probs_N_K_C) + target_entropy - joint_entropy_N
+
+
+def _renormalised(log_probs_N_K_C: torch.Tensor) -> torch.Tensor:
+    """float64 log-probabilities whose rows sum to 1 to float64 precision.
+
+    float32 rows sum to 1 only within ~1e-7, and ``H[y] + H[y*] - H[y, y*]`` is off by
+    ``(1 - sum) · H``: EPIG of a point that tells nothing would come out as -1e-8, not 0.
+    """
+    log_probs_N_K_C = log_probs_N_K_C.double()
+    return log_probs_N_K_C - torch.logsumexp(log_probs_N_K_C, dim=2, keepdim=True)
+
+
+def _renormalised_entropy(log_probs_N_K_C: torch.Tensor) -> torch.Tensor:
+    return _entropy(_renormalised(log_probs_N_K_C))
+
+
+def _scaled_probs(log_probs_N_K_C: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(exp(log p - a), a)`` with ``a = max_k log p`` per point and class, float64.
+
+    The scaled probabilities lie in [0, 1] with a 1 in every column that is possible at all; a
+    class impossible under every sample (``a = -inf``) gets shift 0 and scaled probabilities 0.
+    """
+    log_probs_N_K_C = _renormalised(log_probs_N_K_C)
+    shift_N_1_C = log_probs_N_K_C.amax(dim=1, keepdim=True)
+    shift_N_1_C = torch.where(torch.isfinite(shift_N_1_C), shift_N_1_C, 0.0)
+    return (log_probs_N_K_C - shift_N_1_C).exp(), shift_N_1_C.squeeze(1)
+
+
+# Working memory per (pool point, target) pair of a tile, in bytes per entry of its C × C joint:
+# the log joint and at most three float64 temporaries of neg_p_log_p beside it, plus its mask.
+_EPIG_BYTES_PER_ENTRY = 40
+
+
+# On a CPU, tiles of ~2^17 joint entries (1 MB buffers, inside the L2/L3 cache) ran 2-3x faster
+# than tiles of the default budget (N=1000, M=100, K=20, C=10, one thread); on a GPU the budget
+# alone decides.
+_EPIG_CPU_TILE_ENTRIES = 2**17
+
+
+def _mean_joint_entropy_with_targets(
+    log_probs_N_K_C: torch.Tensor, log_probs_M_K_C: torch.Tensor, memory_budget: int
+) -> torch.Tensor:
+    """``1/M sum_m H[y_n, y*_m]`` for every pool point n, shape (N,), float64, in tiles."""
+    N, K, C = log_probs_N_K_C.shape
+    M = log_probs_M_K_C.shape[0]
+    result_N = torch.zeros(N, dtype=torch.float64, device=log_probs_N_K_C.device)
+    if N == 0:
+        return result_N
+    pairs = memory_budget // (_EPIG_BYTES_PER_ENTRY * C * C)
+    if log_probs_N_K_C.device.type == "cpu":
+        pairs = min(pairs, _EPIG_CPU_TILE_ENTRIES // (C * C))
+    pairs = max(1, pairs)
+    targets = min(M, pairs)  # all targets in one tile while a single pool point allows it
+    points = max(1, min(N, pairs // targets))
+    # (K, m·C) right-hand sides, one per chunk of targets, computed once for all pool points
+    scaled_M_K_C, shift_M_C = _scaled_probs(log_probs_M_K_C)
+    rhs_chunks = [
+        (
+            scaled_M_K_C[t : t + targets].permute(1, 0, 2).reshape(K, -1),
+            shift_M_C[t : t + targets],
+        )
+        for t in range(0, M, targets)
+    ]
+    log_K = math.log(K)
+    for start in range(0, N, points):
+        scaled_n_K_C, shift_n_C = _scaled_probs(log_probs_N_K_C[start : start + points])
+        n = scaled_n_K_C.shape[0]
+        lhs_nC_K = scaled_n_K_C.transpose(1, 2).reshape(n * C, K)
+        for rhs_K_mC, shift_m_C in rhs_chunks:
+            m = shift_m_C.shape[0]
+            # log p(y_n = c, y*_m = d), laid out (n, c, m, d)
+            log_joint_n_C_m_C = torch.mm(lhs_nC_K, rhs_K_mC).log_().view(n, C, m, C)
+            log_joint_n_C_m_C.add_(shift_n_C[:, :, None, None] - log_K)
+            log_joint_n_C_m_C.add_(shift_m_C[None, None, :, :])
+            result_N[start : start + n] += neg_p_log_p(log_joint_n_C_m_C).sum(dim=(1, 2, 3))
+    return result_N / M
 
 
 # --------------------------------------------------------------------------------------------------

@@ -5,7 +5,8 @@ One round (see :func:`run_round`):
 1. train a *fresh* model on the labelled set (Adam; "epochs" of a fixed number of samples drawn
    with replacement; early stopping on validation accuracy with patience; best model restored);
 2. evaluate it on the test set with MC averaging (accuracy and NLL);
-3. score the remaining pool with ``K`` consistent MC-dropout samples and acquire a batch by name;
+3. score the remaining pool with ``K`` consistent MC-dropout samples and acquire a batch by name
+   (EPIG also scores its target inputs, :func:`epig_target_inputs`, with the same K samples);
 4. append the round's :class:`~bbal_tutorial.results.RoundRecord` to the run's
    :class:`~bbal_tutorial.results.RunRecord` and write the whole results file atomically.
 
@@ -26,7 +27,7 @@ from torch.nn import functional as F
 from tqdm.auto import tqdm
 
 from bbal_tutorial import __version__
-from bbal_tutorial.acquisition import acquire
+from bbal_tutorial.acquisition import EPIG_ACQUISITIONS, acquire
 from bbal_tutorial.config import ExperimentConfig, planned_rounds
 from bbal_tutorial.data import ActiveLearningData, load_dataset, make_splits
 from bbal_tutorial.information import predictive_log_probs
@@ -133,7 +134,8 @@ def train_model(
     progress: bool = False,
 ) -> TrainResult:
     """Train with Adam on epochs of ``samples_per_epoch`` draws (with replacement) from the labelled
-    set; stop when validation accuracy has not improved for ``patience`` epochs; restore the best.
+    set; stop when validation accuracy has not improved for ``patience`` epochs (but not before
+    ``min_epochs``); restore the best.
     """
     if len(y_L) == 0:  # e.g. EMNIST starts with no labels: the first model stays untrained
         return TrainResult(epochs=0, best_validation_accuracy=None)
@@ -168,7 +170,9 @@ def train_model(
             best_state = {name: t.detach().clone() for name, t in model.state_dict().items()}
         else:
             epochs_without_gain += 1
-            if epochs_without_gain >= config.patience:
+            # not before min_epochs: a model can sit near chance for a few short epochs before
+            # it starts to learn (EMNIST's 47 classes), and stopping there keeps a dead model
+            if epochs_without_gain >= config.patience and epoch + 1 >= config.min_epochs:
                 break
     if best_state is not None:
         model.load_state_dict(best_state)
@@ -182,6 +186,62 @@ def _step_layout(device: torch.device) -> torch.memory_format:
     # On the CPU, oneDNN's convolutions and max-pooling make a training step ~1.3x faster on
     # channels-last (NHWC) maps than on the ordinary NCHW ones; on a GPU keep cuDNN's default.
     return torch.channels_last if device.type == "cpu" else torch.contiguous_format
+
+
+def epig_target_inputs(
+    config: ExperimentConfig,
+    experiment: ExperimentData,
+    pool_indices: list[int],
+    round_index: int,
+) -> torch.Tensor:
+    """The target inputs x* of EPIG in round ``round_index``, ``x_M_1_H_W``.
+
+    The rule: M = ``config.epig_targets`` inputs (all of them, if there are fewer), drawn
+    uniformly without replacement, afresh every round, from
+
+    * ``epig_target_source="pool"`` (the default): the unlabelled pool of this round,
+      ``pool_indices``. With nothing else known about the inputs the model will meet, the pool
+      stands in for the input distribution ``p*(x*)``;
+    * ``epig_target_source="test"``: the test set's inputs, to target the test distribution. Only
+      the images are read, never their labels.
+
+    The draw has a generator of its own, seeded from ``(seed, round)``: reproducible, the same for
+    a resumed run, and independent of training's random numbers.
+    """
+    data = experiment.data
+    # the round's seed + 1: a stream apart from the training draws, which use the round's seed
+    generator = torch.Generator().manual_seed(_round_seed(config.seed, round_index) + 1)
+    if config.epig_target_source == "pool":
+        source_S = torch.tensor(pool_indices, dtype=torch.long)
+        inputs_S_ = data.train_x_N_1_H_W
+    else:
+        source_S = torch.arange(len(data.test_x_M_1_H_W))
+        inputs_S_ = data.test_x_M_1_H_W
+    chosen_M = source_S[torch.randperm(len(source_S), generator=generator)[: config.epig_targets]]
+    return inputs_S_[chosen_M]
+
+
+def _predict_pool_and_targets(
+    model: BayesianModule,
+    x_N_: torch.Tensor,
+    x_M_: torch.Tensor,
+    k: int,
+    *,
+    device: torch.device,
+    progress: bool,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(log_probs_N_K_C, log_probs_M_K_C)`` of pool and targets under the same K networks."""
+    # One call for both: the K consistent dropout masks of a call are shared by all its inputs,
+    # and EPIG's joint p(y, y*) = 1/K sum_k p(y|w_k) p(y*|w_k) needs sample k to be one network.
+    log_probs_L_K_C = predict_log_probs(
+        model,
+        torch.cat([x_N_, x_M_]),
+        k,
+        device=device,
+        progress=progress,
+        desc="scoring pool and targets",
+    ).to(device)
+    return log_probs_L_K_C[: len(x_N_)], log_probs_L_K_C[len(x_N_) :]
 
 
 def run_round(
@@ -241,10 +301,20 @@ def run_round(
         return replace(record, cpu_seconds=time.process_time() - cpu0)
 
     pool_T = torch.tensor(pool_indices, dtype=torch.long)
+    target_log_probs_M_K_C = None  # EPIG's targets; the other methods take none
     if config.acquisition == "random":
         # Random acquisition never looks at predictions: skip the K forward passes over the pool.
         # A single certain "class" is a valid (normalised) log-prob tensor of the right N.
         log_probs_N_K_C = torch.zeros(len(pool_indices), 1, 1)
+    elif config.acquisition in EPIG_ACQUISITIONS:
+        log_probs_N_K_C, target_log_probs_M_K_C = _predict_pool_and_targets(
+            model,
+            data.train_x_N_1_H_W[pool_T],
+            epig_target_inputs(config, experiment, pool_indices, round_index),
+            config.mc_samples,
+            device=device,
+            progress=progress,
+        )
     else:
         log_probs_N_K_C = predict_log_probs(
             model,
@@ -262,6 +332,7 @@ def run_round(
         seed=seed,
         num_samples=config.num_samples,
         coldness=config.coldness,
+        target_log_probs_M_K_C=target_log_probs_M_K_C,
     )
     t4 = time.perf_counter()
     acquired = pool_T[torch.tensor(batch.indices, dtype=torch.long)]

@@ -1,12 +1,21 @@
-"""The course's look, shared by every figure: one colour and one display name per method, curves
-of a median over seeds with their quartiles, learning curves, the acquired-class histogram, image
-grids, the live-run plot and the figure caption that names the data behind a figure.
+"""The course's look, shared by every figure: one theme, one colour-blind-safe palette, one colour
+and one display name per method, curves of a median over seeds with their quartiles, learning
+curves, grouped bar charts, the acquired-class histogram, image grids, the live-run plot and the
+figure caption that names the data behind a figure.
+
+The plotting layer is seaborn on top of matplotlib. :func:`use_course_style` sets seaborn's theme
+for the whole course -- the "notebook" context (readable font sizes), a white background with a
+light grid and seaborn's colour-blind palette -- and is the only function here that changes
+global settings (matplotlib's ``rcParams``); each notebook calls it once, in its import cell.
+:data:`METHOD_COLOURS` takes one colour of that palette per method, so a method has the same
+colour in every figure; the palette's grey (:data:`REFERENCE_COLOUR`) is no method's colour and is
+kept for references, and a reference drawn as bars (a pool's class shares, say) is hatched and
+outlined (:data:`REFERENCE_BAR_STYLE`), never filled with a method colour.
 
 Runs are :class:`~bbal_tutorial.results.RunRecord` objects, grouped by method (acquisition, b)
 with :func:`bbal_tutorial.results.group_by_method`. Functions take plain values and an optional
 matplotlib ``Axes``; they return the ``Axes`` (or ``Figure``) they drew on and never call
 ``plt.show()``. Each lesson's own figures live in its module under :mod:`bbal_tutorial.lessons`.
-The figures use matplotlib's default style; nothing here changes global settings.
 """
 
 from __future__ import annotations
@@ -18,23 +27,44 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
+import seaborn as sns
 import torch
 from matplotlib.axes import Axes
+from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
 
 from bbal_tutorial.results import RunRecord, group_by_method
 
-# One colour per method, fixed across every figure of the course.
-METHOD_COLOURS = {
-    "random": "#7f7f7f",
-    "bald": "#d62728",
-    "batchbald": "#1f77b4",
-    "max-entropy": "#ff7f0e",
-    "variation-ratios": "#9467bd",
-    "mean-std": "#8c564b",
-    "power-bald": "#2ca02c",
-    "softmax-bald": "#17becf",
-    "softrank-bald": "#bcbd22",
+#: seaborn's colour-blind palette (10 colours, hex), the course's only categorical palette.
+COURSE_PALETTE: list[str] = sns.color_palette("colorblind").as_hex()
+
+#: The palette's grey: references (a pool, a ceiling, "every subset"), never a method.
+REFERENCE_COLOUR = COURSE_PALETTE[7]
+
+#: How a reference drawn as bars looks (e.g. the pool's class shares next to the methods' bars):
+#: white, hatched and outlined, so it reads as "not a method" in colour and in grey scale.
+REFERENCE_BAR_STYLE: dict[str, Any] = {
+    "facecolor": "white",
+    "edgecolor": "0.2",
+    "hatch": "///",
+    "linewidth": 0.8,
+}
+
+#: One colour per method, fixed across every figure of the course: nine of the palette's ten
+#: colours, all different; the grey is left to references. The strong colours go to the methods
+#: most often drawn together (random, BALD, BatchBALD, and the Repeated MNIST baselines), the
+#: pale yellow to max entropy, which no lesson plots.
+METHOD_COLOURS: dict[str, str] = {
+    "random": COURSE_PALETTE[2],  # bluish green
+    "bald": COURSE_PALETTE[3],  # vermillion
+    "batchbald": COURSE_PALETTE[0],  # blue
+    "max-entropy": COURSE_PALETTE[8],  # yellow
+    "variation-ratios": COURSE_PALETTE[4],  # reddish purple
+    "mean-std": COURSE_PALETTE[5],  # brown
+    "power-bald": COURSE_PALETTE[9],  # sky blue
+    "softmax-bald": COURSE_PALETTE[6],  # pink
+    "softrank-bald": COURSE_PALETTE[1],  # orange
 }
 
 
@@ -49,6 +79,30 @@ METHOD_NAMES = {
     "softmax-bald": "SoftmaxBALD",
     "softrank-bald": "SoftrankBALD",
 }
+
+
+def use_course_style(*, font_scale: float = 1.0) -> None:
+    """Set the course's look for every figure drawn from now on: seaborn's theme with the
+    "notebook" context (fonts of 11-12 pt), the "whitegrid" style and the colour-blind palette
+    (:data:`COURSE_PALETTE`) as matplotlib's colour cycle.
+
+    The one function of this module that changes global settings (matplotlib's ``rcParams``):
+    call it once, in a notebook's import cell. ``font_scale`` scales every font (e.g. 1.2 on a
+    projector). ``matplotlib.rcdefaults()`` undoes it.
+    """
+    sns.set_theme(
+        context="notebook",
+        style="whitegrid",
+        palette="colorblind",
+        font_scale=font_scale,
+    )
+
+
+def plural(count: int, noun: str, plural_noun: str | None = None) -> str:
+    """``count`` and ``noun``, the noun in the plural unless the count is 1:
+    ``plural(1, "different winner")`` -> ``"1 different winner"``, ``plural(3, "repeat")`` ->
+    ``"3 repeats"``; ``plural_noun`` for irregular plurals."""
+    return f"{count} {noun if count == 1 else plural_noun or noun + 's'}"
 
 
 def method_name(acquisition: str) -> str:
@@ -114,15 +168,34 @@ def plot_median_over_seeds(
     **line: Any,
 ) -> None:
     """One method's curves (one ``{x: y}`` per seed) as the median line in the method's colour,
-    with the quartiles shaded when there are several seeds (``band_alpha = 0``: no shading).
-    Draws nothing when the curves share no x value."""
-    xs, median, low, high = quartiles(curves)
-    if len(xs) == 0:
+    with the interquartile range shaded when there are several seeds (``band_alpha = 0``: no
+    shading). Only x values every curve reached are drawn (as in :func:`quartiles`); draws
+    nothing when the curves share no x value.
+
+    Drawn by seaborn's ``lineplot`` (estimator: the median; error band: the 50% percentile
+    interval, i.e. the 25th to 75th percentile); ``line`` goes to the median line (``marker``,
+    ``linewidth``, ``alpha``, ...).
+    """
+    xs = sorted(set.intersection(*(set(c) for c in curves))) if curves else []
+    if not xs:
         return
+    x_XS = np.repeat(np.asarray(xs), len(curves))
+    y_XS = np.array([c[x] for x in xs for c in curves], dtype=np.float64)
     colour = METHOD_COLOURS.get(acquisition)
-    ax.plot(xs, median, color=colour, label=label, **line)
-    if len(curves) > 1 and band_alpha > 0:
-        ax.fill_between(xs, low, high, color=colour, alpha=band_alpha, linewidth=0)
+    if colour is not None:
+        line = {"color": colour, "markeredgecolor": colour} | line
+    band = len(curves) > 1 and band_alpha > 0
+    sns.lineplot(
+        x=x_XS,
+        y=y_XS,
+        estimator="median",
+        errorbar=("pi", 50) if band else None,
+        err_kws={"alpha": band_alpha, "linewidth": 0},
+        label=label,
+        legend=False,
+        ax=ax,
+        **line,
+    )
 
 
 def plot_learning_curves(
@@ -153,6 +226,60 @@ def plot_learning_curves(
     return ax
 
 
+def plot_grouped_bars(
+    ax: Axes,
+    values_by_group: Mapping[str, Any],
+    categories: Sequence[str],
+    colours: Mapping[str, str | None],
+    *,
+    styles: Mapping[str, Mapping[str, Any]] | None = None,
+) -> list[BarContainer]:
+    """Grouped bars drawn by seaborn's ``barplot``: for each category (x, in the order given) one
+    bar per group, side by side, group g's bars of heights ``values_by_group[g]`` (one value per
+    category) in ``colours[g]`` (``None``: the next colour of the palette).
+
+    ``styles[g]`` restyles group g's bars afterwards (e.g. :data:`REFERENCE_BAR_STYLE` for a
+    reference that is no method). Each group's bars form one ``BarContainer`` labelled with the
+    group's name, so ``ax.legend()`` lists the groups, in order; the containers are returned.
+    Colours are used as given (no desaturation). Category i sits at x = i.
+    """
+    groups = list(values_by_group)
+    categories = list(categories)
+    data = pd.DataFrame(
+        {
+            "category": [c for _ in groups for c in categories],
+            "value": np.concatenate(
+                [np.asarray(_as_numpy(values_by_group[g]), dtype=np.float64) for g in groups]
+            ),
+            "group": [g for g in groups for _ in categories],
+        }
+    )
+    palette = dict(zip(groups, sns.color_palette(n_colors=len(groups)).as_hex(), strict=True))
+    palette |= {g: colours[g] for g in groups if colours.get(g) is not None}
+    before = len(ax.containers)
+    sns.barplot(
+        data=data,
+        x="category",
+        y="value",
+        hue="group",
+        order=categories,
+        hue_order=groups,
+        palette=palette,
+        errorbar=None,
+        saturation=1,
+        legend=False,
+        ax=ax,
+    )
+    containers = list(ax.containers[before:])
+    for group, container in zip(groups, containers, strict=True):
+        container.set_label(group)
+        for bar in container:
+            bar.set(**dict((styles or {}).get(group, {})))
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    return containers
+
+
 def plot_acquired_class_histogram(
     runs: Iterable[RunRecord],
     num_classes: int,
@@ -160,27 +287,33 @@ def plot_acquired_class_histogram(
     *,
     sort: bool = True,
 ) -> Axes:
-    """How often each class was acquired, per method, sorted by count (the blog's Figure 14)."""
+    """How often each class was acquired, per method (mean over seeds), each method's classes
+    sorted by that count (the blog's Figure 14): grouped bars in the methods' colours."""
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4))
-    groups = group_by_method(runs)
-    width = 0.8 / max(len(groups), 1)
-    for i, ((acquisition, b), group) in enumerate(groups.items()):
+    counts_by_method, colours = {}, {}
+    for (acquisition, b), group in group_by_method(runs).items():
         counts_C = np.zeros(num_classes)
         for run in group:
             counts_C += np.bincount(run.acquired_labels, minlength=num_classes)
         counts_C /= len(group)
         if sort:
             counts_C = np.sort(counts_C)[::-1]
-        x = np.arange(num_classes) + (i - (len(groups) - 1) / 2) * width
-        ax.bar(
-            x,
-            counts_C,
-            width=width,
-            color=METHOD_COLOURS.get(acquisition),
-            label=method_label(acquisition, b),
-        )
-    ax.set_xlabel("classes, sorted by how often they were acquired" if sort else "class")
+        label = method_label(acquisition, b)
+        counts_by_method[label] = counts_C
+        colours[label] = METHOD_COLOURS.get(acquisition)
+    if counts_by_method:
+        plot_grouped_bars(ax, counts_by_method, [str(c) for c in range(num_classes)], colours)
+    # at most 12 labelled ticks, whatever the number of classes; ranks count from 1
+    step = next(s for s in (1, 2, 5, 10, 20, 50, 100, 10**9) if num_classes / s <= 12)
+    if sort:
+        ranks = sorted({1, *range(step, num_classes + 1, step)})
+        ax.set_xticks([r - 1 for r in ranks], [str(r) for r in ranks])
+    else:
+        classes = list(range(0, num_classes, step))
+        ax.set_xticks(classes, [str(c) for c in classes])
+    ax.set_xlim(-0.6, num_classes - 0.4)
+    ax.set_xlabel("classes, ranked by how often they were acquired (1: most)" if sort else "class")
     ax.set_ylabel("acquired points (mean over seeds)")
     ax.legend(fontsize="small")
     return ax

@@ -9,6 +9,7 @@ import torch
 
 from bbal_tutorial import _kernels
 from bbal_tutorial import acquisition as acq
+from bbal_tutorial import information as info
 from bbal_tutorial.acquisition import ACQUISITION_NAMES, CandidateBatch, acquire
 
 # --------------------------------------------------------------------------------------------------
@@ -397,13 +398,17 @@ def test_stochastic_zero_coldness_is_uniform():
 
 def test_acquire_every_name_gives_a_valid_batch():
     lp = realistic_log_probs(25, 6, 4, seed=16)
-    assert len(ACQUISITION_NAMES) == 9
+    targets = realistic_log_probs(7, 6, 4, seed=17)  # EPIG's; the other methods ignore them
+    assert len(ACQUISITION_NAMES) == 11
     for name in ACQUISITION_NAMES:
-        batch = acquire(name, lp, 4, seed=0, num_samples=20, coldness=1.0)
+        batch = acquire(
+            name, lp, 4, seed=0, num_samples=20, coldness=1.0, target_log_probs_M_K_C=targets
+        )
         assert isinstance(batch, CandidateBatch)
         assert len(batch.indices) == len(set(batch.indices)) == len(batch.scores) == 4
         assert all(isinstance(i, int) and 0 <= i < 25 for i in batch.indices)
-        assert acquire(name, lp, 0, seed=0) == CandidateBatch([], [])
+        empty = acquire(name, lp, 0, seed=0, target_log_probs_M_K_C=targets)
+        assert empty == CandidateBatch([], [])
     assert acquire("batchbald", lp, 4, seed=0, num_samples=20) == acq.get_batchbald_batch(
         lp, 4, num_samples=20, seed=0
     )
@@ -431,7 +436,7 @@ GOOD = torch.log_softmax(torch.randn(5, 3, 4), dim=-1)
 )
 def test_invalid_inputs_raise_value_error(name, log_probs, acquisition_size, match):
     with pytest.raises(ValueError, match=match):
-        acquire(name, log_probs, acquisition_size, seed=0)
+        acquire(name, log_probs, acquisition_size, seed=0, target_log_probs_M_K_C=GOOD)
 
 
 def test_other_invalid_arguments():
@@ -447,3 +452,91 @@ def test_other_invalid_arguments():
         acq.get_stochastic_batch(GOOD, 2, coldness=-1.0)
     with pytest.raises(TypeError):
         acq.get_bald_batch(GOOD, 1.5)
+
+
+# --------------------------------------------------------------------------------------------------
+# EPIG: top-b and power sampling from EPIG scores
+
+
+def epig_problem(seed=18):
+    """A realistic pool and 9 targets scored by the same K = 8 posterior samples (one draw)."""
+    both = realistic_log_probs(49, 8, 5, seed=seed)
+    return both[:40], both[40:]
+
+
+def test_epig_acquisition_is_top_b_of_the_epig_scores():
+    lp, targets = epig_problem()
+    scores = info.epig(lp, targets).numpy()
+    batch = acquire("epig", lp, 1, target_log_probs_M_K_C=targets)
+    assert batch.indices == [int(np.argmax(scores))]
+    batch = acquire("epig", lp, 6, seed=3, target_log_probs_M_K_C=targets)
+    order = np.argsort(-scores, kind="stable")[:6]
+    assert batch.indices == order.tolist()
+    np.testing.assert_allclose(batch.scores, scores[order], rtol=0, atol=0)
+    assert batch == acq.get_epig_batch(lp, 6, target_log_probs_M_K_C=targets)
+    # EPIG is not BALD: it ranks by information about the targets' labels
+    assert batch.indices != acq.get_bald_batch(lp, 6).indices
+
+
+def test_power_epig_is_reproducible_and_top_b_when_cold():
+    lp, targets = epig_problem()
+    top = acq.get_epig_batch(lp, 6, target_log_probs_M_K_C=targets)
+    cold = acquire("power-epig", lp, 6, seed=0, coldness=1e8, target_log_probs_M_K_C=targets)
+    assert cold.indices == top.indices and cold.scores == top.scores
+    a = acquire("power-epig", lp, 6, seed=1, target_log_probs_M_K_C=targets)
+    assert a == acquire("power-epig", lp, 6, seed=1, target_log_probs_M_K_C=targets)
+    assert a == acq.get_stochastic_batch(
+        lp, 6, mode="power", coldness=1.0, seed=1, target_log_probs_M_K_C=targets
+    )
+    assert len(set(a.indices)) == 6
+    others = [acquire("power-epig", lp, 6, seed=s, target_log_probs_M_K_C=targets) for s in (2, 3)]
+    assert any(o.indices != a.indices for o in others)  # warm: a sample, not the top-b
+    scores = info.epig(lp, targets).numpy()
+    np.testing.assert_allclose(a.scores, scores[a.indices], rtol=0, atol=0)
+
+
+def test_power_epig_first_pick_follows_epig_to_the_power(dirichlet_log_probs):
+    """Frequencies of the first pick over 2,000 seeds within 4.5 binomial SE of p ∝ EPIG^β."""
+    lp = dirichlet_log_probs(4, 6, 3, seed=19, alpha=1.0)
+    targets = dirichlet_log_probs(5, 6, 3, seed=20, alpha=1.0)
+    beta = 2.0
+    weights = info.epig(lp, targets).numpy() ** beta
+    expected = weights / weights.sum()
+    n = 2000
+    picks = [
+        acquire("power-epig", lp, 1, seed=s, coldness=beta, target_log_probs_M_K_C=targets).indices[
+            0
+        ]
+        for s in range(n)
+    ]
+    freq = np.bincount(picks, minlength=4) / n
+    assert np.all(np.abs(freq - expected) <= 4.5 * np.sqrt(expected * (1 - expected) / n) + 1e-9)
+
+
+@pytest.mark.parametrize("name", acq.EPIG_ACQUISITIONS)
+def test_epig_without_targets_is_a_clear_error(name):
+    with pytest.raises(ValueError, match=f"'{name}' needs target_log_probs_M_K_C"):
+        acquire(name, GOOD, 1, seed=0)
+
+
+@pytest.mark.parametrize("name", acq.EPIG_ACQUISITIONS)
+@pytest.mark.parametrize(
+    "targets, match",
+    [
+        (GOOD[:, :2], "share the K posterior samples"),
+        (torch.log_softmax(torch.randn(3, 3, 5), dim=-1), "same C classes"),
+        (GOOD[:0], "empty target set"),
+        (GOOD.clone().index_put_((torch.tensor([1]),), torch.tensor(math.nan)), "NaN"),
+    ],
+)
+def test_epig_bad_targets_are_named(name, targets, match):
+    with pytest.raises(ValueError, match=match):
+        acquire(name, GOOD, 1, seed=0, target_log_probs_M_K_C=targets)
+
+
+def test_other_methods_ignore_targets():
+    lp, targets = epig_problem()
+    for name in ("bald", "batchbald", "power-bald", "random"):
+        assert acquire(name, lp, 3, seed=2, num_samples=50, target_log_probs_M_K_C=targets) == (
+            acquire(name, lp, 3, seed=2, num_samples=50)
+        )

@@ -127,6 +127,41 @@ def test_run_options_and_their_aliases_choose_the_config(monkeypatch):
     assert (teaching.mc_samples, teaching.test_mc_samples) == (7, 7)
 
 
+def test_run_epig_end_to_end_with_its_target_options(tmp_path, capsys, tiny_teaching_preset):
+    out = tmp_path / "epig.json"
+    args = ["run", "--dataset", "mnist", "--acquisition", "epig", "-b", "2", "--mc-samples", "2"]
+    args += ["--epig-targets", "5", "--epig-target-source", "test", "--out", str(out), "--quiet"]
+    assert cli.main(args) == 0
+    run = load_results(out)
+    assert run.acquisition == "epig" and run.labels == [20, 22]
+    assert (run.config.epig_targets, run.config.epig_target_source) == (5, "test")
+    assert len(run.rounds[0].scores) == 2
+    assert "epig on mnist" in capsys.readouterr().out
+
+
+def test_run_epig_options_choose_the_config(monkeypatch, capsys):
+    chosen = []
+    monkeypatch.setattr(cli, "run_experiment", lambda config, out, **kw: chosen.append(config))
+    monkeypatch.setattr(cli, "run_summary", lambda *a: "")
+    assert cli.main(["run", "--acquisition", "power-epig", "--epig-targets", "30"]) == 0
+    assert cli.main(["run", "--acquisition", "epig"]) == 0
+    assert cli.main(["run", "--acquisition", "bald"]) == 0
+    power, default, bald = chosen
+    assert (power.acquisition, power.epig_targets, power.epig_target_source) == (
+        "power-epig",
+        30,
+        "pool",
+    )
+    assert (default.epig_targets, default.epig_target_source) == (100, "pool")
+    assert bald.to_dict() == make_config("teaching", "repeated-mnist", acquisition="bald").to_dict()
+    assert "epig_targets" not in bald.to_dict()
+    with pytest.raises(SystemExit):
+        cli.main(["run", "--acquisition", "epig", "--epig-target-source", "train"])
+    assert "invalid choice" in capsys.readouterr().err
+    assert cli.main(["run", "--acquisition", "epig", "--epig-targets", "0"]) == 2
+    assert "epig_targets must be at least 1" in capsys.readouterr().err
+
+
 def test_every_command_has_help(capsys):
     for command in ("run", "plot", "demo", "reproduce", "student"):
         with pytest.raises(SystemExit) as info:

@@ -401,3 +401,221 @@ def test_three_variable_regions_general_joint_and_negative_co_information():
     assert r["H[y1,y2,w]"] == pytest.approx(2 * math.log(2))
     two = info.two_variable_regions_from_joint(xor.sum(2))
     assert two["I[a;b]"] == pytest.approx(0.0, abs=1e-12)
+
+
+# --------------------------------------------------------------------------------------------------
+# EPIG: brute force, invariants, chunking, bad inputs
+
+
+def ref_epig_terms(p_N_K_C, q_M_K_C):
+    """``(H[y]_N, H[y*]_M, H[y, y*]_N_M)`` from the definitions, by explicit loops over k and the
+    labels: ``p(c) = 1/K sum_k p(c|w_k)``, ``p(c, d) = 1/K sum_k p(c|x,w_k) p(d|x*,w_k)``."""
+    N, K, C = p_N_K_C.shape
+    M = q_M_K_C.shape[0]
+
+    def entropy_of(probs):
+        return -sum(p * math.log(p) for p in probs if p > 0)
+
+    def predictive(p_K_C):
+        return [sum(p_K_C[k, c] for k in range(K)) / K for c in range(C)]
+
+    entropy_N = np.array([entropy_of(predictive(p_N_K_C[n])) for n in range(N)])
+    entropy_M = np.array([entropy_of(predictive(q_M_K_C[m])) for m in range(M)])
+    joint_N_M = np.zeros((N, M))
+    for n in range(N):
+        for m in range(M):
+            joint = [
+                sum(p_N_K_C[n, k, c] * q_M_K_C[m, k, d] for k in range(K)) / K
+                for c in range(C)
+                for d in range(C)
+            ]
+            joint_N_M[n, m] = entropy_of(joint)
+    return entropy_N, entropy_M, joint_N_M
+
+
+def ref_epig(p_N_K_C, q_M_K_C):
+    entropy_N, entropy_M, joint_N_M = ref_epig_terms(p_N_K_C, q_M_K_C)
+    return (entropy_N[:, None] + entropy_M[None, :] - joint_N_M).mean(axis=1)
+
+
+@pytest.mark.parametrize(
+    "N, M, K, C", [(3, 4, 5, 3), (4, 2, 6, 2), (2, 3, 1, 4), (2, 2, 3, 47), (5, 1, 4, 3)]
+)
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_epig_matches_brute_force_term_by_term(N, M, K, C, dtype, dirichlet_log_probs):
+    pool = with_zeros(dirichlet_log_probs(max(N, 2), K, C, seed=N + 10 * C))[:N].to(dtype)
+    targets = with_zeros(dirichlet_log_probs(max(M, 2), K, C, seed=M + 7 * C + 1))[:M].to(dtype)
+    p, q = np_p(pool), np_p(targets)
+    entropy_N, entropy_M, joint_N_M = ref_epig_terms(p, q)
+    tol = 1e-12 if dtype == torch.float64 else 1e-5
+    # each term: H[y], H[y*] and the targets' mean of H[y, y*]
+    np.testing.assert_allclose(info.entropy(pool).numpy(), entropy_N, atol=tol)
+    np.testing.assert_allclose(info.entropy(targets).numpy(), entropy_M, atol=tol)
+    mean_joint_N = info._mean_joint_entropy_with_targets(pool, targets, 2**20)
+    np.testing.assert_allclose(mean_joint_N.numpy(), joint_N_M.mean(axis=1), atol=tol)
+    # the joint's marginals are the single predictives: the brute force is consistent
+    assert np.all(joint_N_M <= entropy_N[:, None] + entropy_M[None, :] + tol)
+    scores_N = info.epig(pool, targets)
+    assert scores_N.dtype == torch.float64 and scores_N.shape == (N,)
+    assert torch.isfinite(scores_N).all()
+    expected = (entropy_N[:, None] + entropy_M[None, :] - joint_N_M).mean(axis=1)
+    np.testing.assert_allclose(scores_N.numpy(), expected, atol=tol)
+    # one posterior sample: y and y* are independent (float32 rows are renormalised first)
+    if K == 1:
+        np.testing.assert_allclose(scores_N.numpy(), 0.0, atol=1e-12)
+
+
+def test_epig_brute_force_of_a_hand_made_case():
+    """Two equally likely networks, each certain: one says class 0 everywhere, the other class 1.
+    Knowing y tells y* exactly, so I[y; y*] = H[y*] = log 2; a target that both networks predict
+    alike gives 0."""
+    certain = torch.tensor([[[0.0, -math.inf], [-math.inf, 0.0]]], dtype=torch.float64)
+    alike = torch.log(torch.tensor([[[0.3, 0.7], [0.3, 0.7]]], dtype=torch.float64))
+    assert info.epig(certain, certain).item() == pytest.approx(math.log(2), abs=1e-15)
+    assert info.epig(certain, alike).item() == pytest.approx(0.0, abs=1e-15)
+    both = torch.cat([certain, alike])
+    assert info.epig(certain, both).item() == pytest.approx(math.log(2) / 2, abs=1e-15)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_epig_invariants_on_random_inputs(seed, dirichlet_log_probs, softmax_log_probs):
+    """0 <= EPIG(x) <= min(BALD(x), mean_m BALD(x*_m)): y -> w -> y* (data processing)."""
+    K, C = 7, 4
+    pool = torch.cat(
+        [dirichlet_log_probs(10, K, C, seed=seed), softmax_log_probs(10, K, C, seed=seed)]
+    )
+    targets = torch.cat(
+        [dirichlet_log_probs(6, K, C, seed=seed + 100), softmax_log_probs(6, K, C, seed=seed + 1)]
+    )
+    scores_N = info.epig(pool, targets)
+    bald_N = info.mutual_information(pool)
+    target_bald = info.mutual_information(targets).mean()
+    assert torch.all(scores_N >= -1e-12)
+    assert torch.all(scores_N <= bald_N + 1e-12)
+    assert torch.all(scores_N <= target_bald + 1e-12)
+    assert scores_N.max() > 1e-3  # not trivially 0
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_epig_is_zero_for_a_point_whose_predictions_do_not_depend_on_w(dtype, dirichlet_log_probs):
+    pool = dirichlet_log_probs(5, 6, 3, seed=3)
+    pool[2] = pool[2, :1].expand(6, 3)  # point 2: the same prediction under every sample
+    pool[4] = torch.tensor([0.0, -math.inf, 1.0], dtype=torch.float64).log_softmax(0)  # a zero
+    pool, targets = pool.to(dtype), dirichlet_log_probs(8, 6, 3, seed=4).to(dtype)
+    scores_N = info.epig(pool, targets)
+    assert scores_N[2].item() == pytest.approx(0.0, abs=1e-12)
+    assert scores_N[4].item() == pytest.approx(0.0, abs=1e-12)
+    assert torch.all(scores_N[[0, 1, 3]] > 1e-4)
+    # targets whose predictions do not depend on w carry no information either
+    flat_targets = targets[:, :1].expand(8, 6, 3)
+    np.testing.assert_allclose(info.epig(pool, flat_targets).numpy(), 0.0, atol=1e-12)
+
+
+def test_epig_with_the_point_itself_as_target_is_the_information_between_two_draws(
+    dirichlet_log_probs, softmax_log_probs
+):
+    """One x* = x: EPIG(x) = I[y; y'] for two labels y, y' of x drawn given the same w."""
+    for pool in (dirichlet_log_probs(5, 6, 4, seed=5), softmax_log_probs(5, 6, 4, seed=6)):
+        p = np_p(pool)
+        for n in range(5):
+            # I[y; y'] = sum p(c,c') log(p(c,c') / (p(c) p(c'))), p(c,c') = E_k p_k(c) p_k(c')
+            joint = np.einsum("kc,kd->cd", p[n], p[n]) / p.shape[1]
+            marginal = p[n].mean(axis=0)
+            expected = np.sum(joint * np.log(joint / np.outer(marginal, marginal)))
+            got = info.epig(pool[n : n + 1], pool[n : n + 1]).item()
+            assert got == pytest.approx(expected, abs=1e-12)
+            # only the target set changes the score of x, not the other pool points
+            assert info.epig(pool, pool[n : n + 1])[n].item() == pytest.approx(got, abs=1e-12)
+
+
+def spy_on_joint_tiles(monkeypatch) -> list[int]:
+    """Record the entries of every tile of the joint: each is one ``torch.mm`` in :func:`epig`."""
+    sizes = []
+    real_mm = torch.mm
+
+    def mm(a, b, *args, **kwargs):
+        sizes.append(a.shape[0] * b.shape[1])
+        return real_mm(a, b, *args, **kwargs)
+
+    monkeypatch.setattr(torch, "mm", mm)
+    return sizes
+
+
+@pytest.mark.parametrize("budget", [1, 40 * 9 * 3, 40 * 9 * 7, 10**5])
+def test_epig_memory_budget_chunks_without_changing_the_result(
+    budget, monkeypatch, dirichlet_log_probs
+):
+    pool = with_zeros(dirichlet_log_probs(23, 5, 3, seed=7))
+    targets = dirichlet_log_probs(11, 5, 3, seed=8)
+    reference = info.epig(pool, targets)  # the default budget: a single tile here
+    tiles = spy_on_joint_tiles(monkeypatch)
+    chunked = info.epig(pool, targets, memory_budget=budget)
+    monkeypatch.undo()
+    torch.testing.assert_close(chunked, reference, rtol=0, atol=1e-13)
+    pair = 3 * 3  # entries of one pair's C × C joint
+    assert sum(tiles) == 23 * 11 * pair  # every pair once
+    # the budget holds: every tile fits it (at least one pair)
+    assert max(tiles) * info._EPIG_BYTES_PER_ENTRY <= max(budget, info._EPIG_BYTES_PER_ENTRY * pair)
+    if budget < 10**5:
+        assert len(tiles) > 1
+
+
+def test_epig_tiles_stay_small_for_large_inputs(monkeypatch, softmax_log_probs):
+    """N = 300, M = 50, C = 10: the default budget never holds N × M × C² entries at once."""
+    pool = softmax_log_probs(300, 4, 10, seed=9)
+    targets = softmax_log_probs(50, 4, 10, seed=10)
+    tiles = spy_on_joint_tiles(monkeypatch)
+    scores_N = info.epig(pool, targets)
+    monkeypatch.undo()
+    assert sum(tiles) == 300 * 50 * 100
+    assert len(tiles) > 1 and max(tiles) <= info._EPIG_CPU_TILE_ENTRIES
+    torch.testing.assert_close(
+        scores_N, info.epig(pool, targets, memory_budget=1), rtol=0, atol=1e-13
+    )
+
+
+def test_epig_float32_inputs_agree_with_float64_and_an_empty_pool_gives_nothing(
+    softmax_log_probs,
+):
+    pool, targets = softmax_log_probs(6, 5, 4, seed=11), softmax_log_probs(3, 5, 4, seed=12)
+    torch.testing.assert_close(
+        info.epig(pool.float(), targets.float()), info.epig(pool, targets), rtol=0, atol=1e-5
+    )
+    empty = info.epig(pool[:0], targets)
+    assert empty.shape == (0,) and empty.dtype == torch.float64
+
+
+GOOD_POOL = torch.log_softmax(torch.randn(4, 3, 5, dtype=torch.float64), dim=-1)
+GOOD_TARGETS = torch.log_softmax(torch.randn(6, 3, 5, dtype=torch.float64), dim=-1)
+
+
+@pytest.mark.parametrize(
+    "pool, targets, match",
+    [
+        (GOOD_POOL, GOOD_TARGETS[:, :2], r"share the K posterior samples.*K = 3 and K = 2"),
+        (
+            GOOD_POOL,
+            torch.log_softmax(torch.randn(6, 3, 4), -1),
+            r"same C classes.*C = 5 and C = 4",
+        ),
+        (GOOD_POOL, GOOD_TARGETS[:0], "empty target set"),
+        (GOOD_POOL, GOOD_TARGETS.clone().index_fill_(0, torch.tensor([2]), math.nan), "NaN"),
+        (GOOD_POOL.clone().index_fill_(0, torch.tensor([1]), math.nan), GOOD_TARGETS, "NaN"),
+        (GOOD_POOL, GOOD_TARGETS[0], "log_probs_M_K_C must be 3-D"),
+        (GOOD_POOL[0], GOOD_TARGETS, "log_probs_N_K_C must be 3-D"),
+        (GOOD_POOL, GOOD_TARGETS[None], "log_probs_M_K_C must be 3-D"),
+        (GOOD_POOL, GOOD_TARGETS.exp(), "log_probs_M_K_C rows are not normalised"),
+    ],
+)
+def test_epig_rejects_bad_inputs_naming_the_problem(pool, targets, match):
+    with pytest.raises(ValueError, match=match):
+        info.epig(pool, targets)
+
+
+def test_epig_nan_message_names_the_tensor():
+    with pytest.raises(ValueError, match="log_probs_M_K_C contains NaN"):
+        info.epig(GOOD_POOL, GOOD_TARGETS.clone().index_fill_(0, torch.tensor([2]), math.nan))
+    with pytest.raises(ValueError, match="log_probs_N_K_C contains NaN"):
+        info.epig(GOOD_POOL.clone().index_fill_(0, torch.tensor([1]), math.nan), GOOD_TARGETS)
+    with pytest.raises(ValueError, match="memory_budget"):
+        info.epig(GOOD_POOL, GOOD_TARGETS, memory_budget=0)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from bbal_tutorial import plotting
 from bbal_tutorial.lessons import dropout
 from bbal_tutorial.lessons.duplicates import REPEAT_COLOUR
 from bbal_tutorial.models import BayesianMNISTCNN
@@ -117,12 +118,51 @@ def test_score_spread_draws_a_line_per_repetition_and_stars_the_winners():
     left, right = dropout.plot_score_spread(scores, [1, 0, 2], flagged_N=flagged)
     assert len(left.get_lines()) == 2 and len(right.get_lines()) == 2
     np.testing.assert_allclose(left.get_lines()[0].get_ydata(), [2.0, 1.0, 0.0])  # in order
-    assert "1 different winners" in left.get_title()
-    assert "2 different winners" in right.get_title()
+    assert "1 different winner in 2 repetitions" in left.get_title()  # singular for one
+    assert "2 different winners in 2 repetitions" in right.get_title()
     winner_colours = [c.get_facecolor()[0][:3] for c in right.collections]
     assert matplotlib.colors.to_rgb(REPEAT_COLOUR) in [tuple(c) for c in winner_colours]
     ticks = right.get_xticklabels()
     assert ticks[2].get_text() == "2" and ticks[2].get_color() == REPEAT_COLOUR
+    assert left.get_xlabel() and left.get_ylabel()
+    one = dropout.plot_score_spread({"only": torch.tensor([[1.0, 2.0]])}, [0, 1])[0]
+    assert "1 different winner in 1 repetition" in one.get_title()
+    plt.close("all")
+
+
+@pytest.mark.parametrize("styled", [False, True])
+def test_score_spread_candidate_labels_are_readable_and_do_not_overlap(styled):
+    """The notebook's case: 33 candidates in panels of about 5 inches (three modes), some
+    candidates flagged. Every label that is shown is at least 8 pt, no two overlap, every
+    flagged candidate is labelled in red, and the candidates stay in order."""
+    n = 33
+    generator = torch.Generator().manual_seed(0)
+    scores = {m: torch.rand(4, n + 3, generator=generator) for m in ("a", "b", "c")}
+    order = list(range(3, n + 3))[::-1]
+    flagged = torch.zeros(n + 3, dtype=torch.bool)
+    flagged[[5, 12, 20, 30]] = True
+    with matplotlib.rc_context():
+        if styled:
+            plotting.use_course_style()
+        axes = dropout.plot_score_spread(scores, order, flagged_N=flagged)
+        fig = axes[0].figure
+        fig.tight_layout()
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        for ax in axes:
+            ticks = ax.get_xticklabels()
+            assert len(ticks) == n
+            shown = [t for t in ticks if t.get_text()]
+            assert len(shown) >= n // 4  # thinned, not emptied
+            assert all(t.get_fontsize() >= 8 for t in shown)
+            assert [int(t.get_text()) for t in shown] == sorted(
+                (int(t.get_text()) for t in shown), reverse=True
+            )
+            boxes = [t.get_window_extent(renderer) for t in shown]
+            for left_box, right_box in zip(boxes, boxes[1:], strict=False):
+                assert left_box.x1 <= right_box.x0  # side by side, not on top of each other
+            red = {int(t.get_text()) for t in shown if t.get_color() == REPEAT_COLOUR}
+            assert red == {5, 12, 20, 30}
     plt.close("all")
 
 
@@ -162,3 +202,20 @@ def test_score_spread_panel_rescores_with_the_first_k_samples(capsys):
     order = [int(t.get_text()) for t in fig.axes[2].get_xticklabels()]
     line = fig.axes[2].get_lines()[0].get_ydata()
     assert list(line) == pytest.approx(scores["batchbald"][0, order].tolist())
+
+
+def test_label_candidates_labels_flagged_then_priority_then_every_mth():
+    _, ax = plt.subplots(figsize=(5, 3))
+    order = list(range(100, 160))  # 60 three-digit labels: far too many to show all
+    flagged = np.zeros(160, dtype=bool)
+    flagged[[110, 111]] = True  # adjacent: only the first fits
+    shown = dropout.label_candidates(ax, order, flagged, priority=[33, 34])
+    assert 10 in shown and 11 not in shown  # positions of 110 and 111
+    assert 33 in shown and 34 not in shown  # the first priority fits, its neighbour does not
+    gaps = np.diff(shown)
+    assert gaps.min() > 1 and len(shown) >= 6  # thinned, not emptied
+    texts = [t.get_text() for t in ax.get_xticklabels()]
+    assert texts[10] == "110" and texts[11] == "" and texts[33] == "133"
+    assert all(t.get_fontsize() >= 8 for t in ax.get_xticklabels())
+    assert ax.get_xticklabels()[11].get_color() == REPEAT_COLOUR  # flagged, even unlabelled
+    plt.close("all")

@@ -7,6 +7,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
+from matplotlib.collections import PathCollection
+from matplotlib.colors import to_hex
 
 from bbal_tutorial.data import load_dataset, make_splits
 from bbal_tutorial.information import batch_mutual_information
@@ -18,11 +20,13 @@ from bbal_tutorial.lessons.limitations import (
     per_class_accuracy,
     plot_class_shares,
     plot_information_by_k,
+    plot_oversampling_ratios,
     pseudo_label_round,
     reweighted_accuracy,
     subsample_by_class,
     train_and_test,
 )
+from bbal_tutorial.plotting import METHOD_COLOURS, REFERENCE_COLOUR
 
 # --------------------------------------------------------------------------------------------------
 # an unbalanced pool
@@ -222,6 +226,15 @@ def test_pseudo_label_round_retrains_with_the_models_own_confident_labels():
 # figures
 
 
+def _labelled_dots(ax):
+    """The scatter plots with a legend entry, in order."""
+    return [
+        c
+        for c in ax.collections
+        if isinstance(c, PathCollection) and not c.get_label().startswith("_")
+    ]
+
+
 def test_class_shares_figure_draws_pool_and_methods_per_class():
     pool = np.array([0.5, 0.3, 0.2])
     ax = plot_class_shares(
@@ -230,7 +243,58 @@ def test_class_shares_figure_draws_pool_and_methods_per_class():
     heights = [bar.get_height() for bar in ax.patches if bar.get_width() < 0.5]
     assert heights == pytest.approx([0.5, 0.3, 0.2, 0.4, 0.4, 0.2, 0.0, 0.5, 0.5])
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["pool", "Random", "BALD"]
-    assert "rare" in ax.get_xlabel()
+    assert "rare" in ax.get_xlabel() and ax.xaxis.label.get_visible() and ax.get_ylabel()
+    assert plt.gca() is ax  # plt.title() after the call titles the shares panel
+    plt.close("all")
+
+
+def test_class_shares_pool_bars_are_a_hatched_reference_not_a_method_colour():
+    pool_bars, random_bars, bald_bars = plot_class_shares(
+        [0.5, 0.5], {"random": [0.5, 0.5], "bald": [0.2, 0.8]}
+    ).containers
+    pool, random = pool_bars.patches[0], random_bars.patches[0]
+    assert pool.get_hatch() and not random.get_hatch()
+    assert to_hex(pool.get_facecolor()) == "#ffffff"  # white: no method's colour
+    method_colours = {to_hex(c) for c in METHOD_COLOURS.values()}
+    assert to_hex(pool.get_facecolor()) not in method_colours
+    assert to_hex(random.get_facecolor()) == METHOD_COLOURS["random"]
+    assert to_hex(bald_bars.patches[0].get_facecolor()) == METHOD_COLOURS["bald"]
+    assert to_hex(random.get_facecolor()) != to_hex(REFERENCE_COLOUR)  # random is not grey
+    plt.close("all")
+
+
+def test_class_shares_figure_shows_the_rare_classes_as_ratios_to_their_pool_share():
+    pool = np.array([0.45, 0.45, 0.05, 0.05])  # classes 2 and 3 are rare
+    shares = {"random": [0.5, 0.4, 0.1, 0.0], "batchbald": [0.3, 0.3, 0.2, 0.2]}
+    ax = plot_class_shares(pool, shares, highlight=[2, 3])
+    shares_ax, ratio_ax = ax.figure.axes
+    assert shares_ax is ax and ratio_ax.get_yscale() == "log"
+    assert ratio_ax.get_ylabel() == "acquired share / pool share"
+    assert "rare" in ratio_ax.get_xlabel()
+    # the dots: each method's ratio of every class it acquired
+    random_dots, batchbald_dots, _ = _labelled_dots(ratio_ax)
+    assert random_dots.get_offsets()[:, 1].tolist() == pytest.approx([0.5 / 0.45, 0.4 / 0.45, 2.0])
+    assert batchbald_dots.get_offsets()[:, 1].tolist() == pytest.approx([2 / 3, 2 / 3, 4.0, 4.0])
+    legend = [t.get_text() for t in ratio_ax.get_legend().get_texts()]
+    assert legend == [
+        "pool share (×1)",
+        "Random: rare classes at 1.0× their pool share",
+        "BatchBALD: rare classes at 4.0× their pool share",
+        "none acquired",  # random never took class 3
+    ]
+    assert len(set(legend)) == len(legend)
+    reference = [line for line in ratio_ax.get_lines() if line.get_label() == "pool share (×1)"]
+    assert reference[0].get_ydata()[0] == 1
+    plt.close("all")
+
+
+def test_oversampling_ratio_panel_alone_and_shares_alone_on_a_given_axes():
+    fig, ax = plt.subplots()
+    plot_class_shares([0.5, 0.5], {"bald": [0.2, 0.8]}, ax)
+    assert fig.axes == [ax]  # no ratio panel unless asked for
+    ratio_ax = plot_oversampling_ratios([0.5, 0.5], {"bald": [0.25, 0.75]})
+    assert _labelled_dots(ratio_ax)[0].get_offsets()[:, 1].tolist() == pytest.approx([0.5, 1.5])
+    assert [t.get_text() for t in ratio_ax.get_legend().get_texts()][1] == "BALD"
     plt.close("all")
 
 

@@ -2,12 +2,15 @@
 batches as images, and the figures."""
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 import torch
+from matplotlib.collections import FillBetweenPolyCollection
 
 from bbal_tutorial.data import ActiveLearningData
 from bbal_tutorial.lessons import repeated_mnist
 from bbal_tutorial.lessons.repeated_mnist import (
+    accuracy_on_distinct_grid,
     batch_diversity,
     batch_images,
     distinct_labelled,
@@ -17,6 +20,7 @@ from bbal_tutorial.lessons.repeated_mnist import (
     plot_batch_diversity,
 )
 from bbal_tutorial.loop import ExperimentData
+from bbal_tutorial.plotting import METHOD_COLOURS
 
 
 def _rounds(*batches, accuracies=None):
@@ -127,15 +131,56 @@ def test_batch_diversity_plots_the_median_distinct_originals_per_batch(run_recor
     plt.close("all")
 
 
-def test_accuracy_against_distinct_images_draws_one_line_per_run(run_record):
-    runs = [
-        run_record("bald", 10, 0, [{"test_accuracy": 0.5}, {"test_accuracy": 0.6}]),
-        run_record("bald", 10, 1, [{"test_accuracy": 0.4}, {"test_accuracy": 0.7}]),
-    ]
-    ax = plot_accuracy_vs_distinct(runs, [[20, 24], [20, 27]])
+def test_accuracy_on_distinct_grid_interpolates_every_seed_on_the_common_range():
+    curves = accuracy_on_distinct_grid(
+        [[20, 24, 30], [20, 27, 27, 32]], [[0.5, 0.6, 0.9], [0.4, 0.7, 0.8, 1.0]]
+    )
+    # common range 20..30; grid: every count reached inside it
+    assert [sorted(c) for c in curves] == [[20, 24, 27, 30]] * 2
+    assert curves[0][27] == pytest.approx(0.6 + 0.3 * 3 / 6)
+    assert curves[1][24] == pytest.approx(0.4 + 0.4 * 4 / 7)  # 27 keeps its last round: 0.8
+    assert curves[1][30] == pytest.approx(0.8 + 0.2 * 3 / 5)
+    assert accuracy_on_distinct_grid([[20, 22], [30, 40]], [[0.1, 0.2], [0.3, 0.4]]) == [{}, {}]
+
+
+def test_accuracy_against_distinct_images_draws_one_line_per_method_not_per_seed(run_record):
+    accuracies = {"bald": [[0.5, 0.6], [0.4, 0.7], [0.45, 0.65]], "batchbald": [[0.5, 0.8]] * 3}
+    distinct = {"bald": [[20, 24], [20, 27], [20, 26]], "batchbald": [[20, 30]] * 3}
+    runs, distinct_per_run = [], []
+    for method in ["bald", "batchbald"]:
+        for seed in range(3):
+            rounds = [{"test_accuracy": a} for a in accuracies[method][seed]]
+            runs.append(run_record(method, 10, seed, rounds))
+            distinct_per_run.append(distinct[method][seed])
+    ax = plot_accuracy_vs_distinct(runs, distinct_per_run)
     lines = ax.get_lines()
-    assert [list(line.get_xdata()) for line in lines] == [[20, 24], [20, 27]]
-    assert list(lines[1].get_ydata()) == [0.4, 0.7]
-    assert [line.get_label() for line in lines][0] == "BALD (b=10)"
-    assert len(ax.get_legend().get_texts()) == 1  # one legend entry per method
+    assert len(lines) == 2  # one per method: the median over its 3 seeds
+    assert [line.get_label() for line in lines] == [
+        "BALD (b=10), 3 seeds",
+        "BatchBALD (b=10), 3 seeds",
+    ]
+    assert lines[0].get_xdata().tolist() == [20, 24]  # the range every BALD seed covers
+    # at 24 distinct images: 0.6, 0.4 + 0.3 · 4/7 and 0.45 + 0.2 · 4/6
+    median = np.median([0.6, 0.4 + 0.3 * 4 / 7, 0.45 + 0.2 * 4 / 6])
+    assert lines[0].get_ydata().tolist() == pytest.approx([0.45, median])
+    assert lines[0].get_color() == METHOD_COLOURS["bald"]
+    bands = [c for c in ax.collections if isinstance(c, FillBetweenPolyCollection)]
+    assert len(bands) == 2  # the quartiles of each method
+    dots = [c for c in ax.collections if c not in bands]
+    assert len(dots) == 6 and all(d.get_alpha() < 0.5 for d in dots)  # each seed, faint
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["BALD (b=10), 3 seeds", "BatchBALD (b=10), 3 seeds"]
+    assert ax.get_xlabel().startswith("distinct images") and ax.get_ylabel() == "test accuracy"
+    plt.close("all")
+
+
+def test_accuracy_against_distinct_images_with_one_seed_draws_its_line_without_a_band(
+    run_record,
+):
+    runs = [run_record("bald", 10, 0, [{"test_accuracy": 0.5}, {"test_accuracy": 0.6}])]
+    ax = plot_accuracy_vs_distinct(runs, [[20, 24]])
+    (line,) = ax.get_lines()
+    assert line.get_label() == "BALD (b=10)"
+    assert line.get_xdata().tolist() == [20, 24] and line.get_ydata().tolist() == [0.5, 0.6]
+    assert not any(isinstance(c, FillBetweenPolyCollection) for c in ax.collections)
     plt.close("all")

@@ -1,4 +1,5 @@
 import json
+import math
 from dataclasses import asdict
 
 import pytest
@@ -316,3 +317,106 @@ def test_the_trained_model_is_handed_back_in_the_ordinary_layout():
     model, result, _ = _train_tiny()
     assert result.epochs == 3
     assert all(p.is_contiguous() for p in model.parameters())
+
+
+# --------------------------------------------------------------------------------------------------
+# EPIG: target inputs, one prediction call for pool and targets, a whole run
+
+
+def test_an_epig_run_completes_and_is_deterministic(tmp_path):
+    config = tiny_config(acquisition="epig", epig_targets=5)
+    out = tmp_path / "run.json"
+    a = run_experiment(config, out, experiment=tiny_experiment(), progress=False)
+    b = run_experiment(config, experiment=tiny_experiment(), progress=False)
+    assert a.labels == [3, 5, 7, 9] and a.finished is not None
+    assert stable(a) == stable(b)
+    for record in a.rounds[:-1]:
+        # top-b EPIG: the scores are the picks' EPIG, highest first, within [0, log C]
+        assert record.scores == sorted(record.scores, reverse=True)
+        assert all(-1e-12 <= s <= math.log(3) for s in record.scores)
+    written = json.loads(out.read_text())["config"]
+    assert (written["epig_targets"], written["epig_target_source"]) == (5, "pool")
+    assert load_results(out) == a
+    other_seed = run_experiment(
+        tiny_config(acquisition="epig", epig_targets=5, seed=4),
+        experiment=tiny_experiment(),
+        progress=False,
+    )
+    assert stable(other_seed) != stable(a)
+
+
+def test_power_epig_on_test_targets_completes_and_is_deterministic():
+    config = tiny_config(acquisition="power-epig", epig_targets=4, epig_target_source="test")
+    a = run_experiment(config, experiment=tiny_experiment(), progress=False)
+    b = run_experiment(config, experiment=tiny_experiment(), progress=False)
+    assert a.labels == [3, 5, 7, 9] and stable(a) == stable(b)
+
+
+def test_other_methods_record_no_epig_settings(tmp_path):
+    out = tmp_path / "run.json"
+    run_experiment(tiny_config(label_budget=5), out, experiment=tiny_experiment(), progress=False)
+    written = json.loads(out.read_text())["config"]
+    assert "epig_targets" not in written and "epig_target_source" not in written
+
+
+def test_epig_scores_pool_and_targets_in_one_prediction_call(monkeypatch):
+    """One predict_log_probs call per acquiring round: the same K dropout masks for pool and
+    targets; the targets' predictions reach acquire beside the pool's."""
+    calls, acquired_with = [], []
+    real_predict, real_acquire = models.predict_log_probs, acquisition.acquire
+
+    def counting_predict(model, x, k, *args, desc="", **kwargs):
+        calls.append((desc, len(x)))
+        return real_predict(model, x, k, *args, desc=desc, **kwargs)
+
+    def recording_acquire(name, log_probs_N_K_C, size, **kwargs):
+        targets = kwargs["target_log_probs_M_K_C"]
+        acquired_with.append((len(log_probs_N_K_C), None if targets is None else targets.shape))
+        return real_acquire(name, log_probs_N_K_C, size, **kwargs)
+
+    monkeypatch.setattr(loop, "predict_log_probs", counting_predict)
+    monkeypatch.setattr(loop, "acquire", recording_acquire)
+    experiment = tiny_experiment()
+    pool_size = len(experiment.pool_indices)
+    run_experiment(
+        tiny_config(acquisition="epig", epig_targets=4, label_budget=7),
+        experiment=experiment,
+        progress=False,
+    )
+    scoring = [(desc, n) for desc, n in calls if desc.startswith("scoring")]
+    assert scoring == [
+        ("scoring pool and targets", pool_size + 4),
+        ("scoring pool and targets", pool_size - 2 + 4),
+    ]
+    assert acquired_with == [(pool_size, (4, 3, 3)), (pool_size - 2, (4, 3, 3))]
+
+
+def test_the_target_rule_draws_from_the_pool_or_the_test_inputs():
+    experiment = tiny_experiment()
+    data = experiment.data
+    pool = experiment.pool_indices[3:]  # as if the first three had been acquired
+    config = tiny_config(acquisition="epig", epig_targets=6)
+    targets = loop.epig_target_inputs(config, experiment, pool, 2)
+    assert targets.shape == (6, 1, 28, 28)
+    # each target is one pool image, all different, none of them labelled or acquired
+    matches = [
+        [i for i in range(len(data.train_x_N_1_H_W)) if torch.equal(data.train_x_N_1_H_W[i], x)]
+        for x in targets
+    ]
+    chosen = [m[0] for m in matches]
+    assert all(len(m) == 1 for m in matches) and len(set(chosen)) == 6
+    assert set(chosen) <= set(pool)
+    # reproducible for (seed, round); drawn afresh in another round or with another seed
+    assert torch.equal(loop.epig_target_inputs(config, experiment, pool, 2), targets)
+    assert not torch.equal(loop.epig_target_inputs(config, experiment, pool, 3), targets)
+    other_seed = tiny_config(acquisition="epig", epig_targets=6, seed=5)
+    assert not torch.equal(loop.epig_target_inputs(other_seed, experiment, pool, 2), targets)
+    # more targets than the pool holds: the whole pool
+    everything = loop.epig_target_inputs(tiny_config(epig_targets=1000), experiment, pool, 2)
+    assert len(everything) == len(pool)
+    # the test source reads the test images only: it works with the labels taken away
+    data.test_y_M = None
+    config = tiny_config(acquisition="epig", epig_targets=4, epig_target_source="test")
+    test_targets = loop.epig_target_inputs(config, experiment, pool, 2)
+    assert len(test_targets) == 4
+    assert all(any(torch.equal(x, t) for t in data.test_x_M_1_H_W) for x in test_targets)

@@ -1,21 +1,32 @@
 """Tests for bbal_tutorial.plotting: the shared figures, drawn from fake runs."""
 
+import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+import seaborn as sns
 import torch
+from matplotlib.colors import to_hex
 
 from bbal_tutorial.plotting import (
+    COURSE_PALETTE,
+    METHOD_COLOURS,
+    METHOD_NAMES,
+    REFERENCE_BAR_STYLE,
+    REFERENCE_COLOUR,
     curve_statistics,
     figure_caption,
     method_label,
     plot_acquired_class_histogram,
+    plot_grouped_bars,
     plot_image_grid,
     plot_learning_curves,
     plot_live_run,
     plot_runs_summary,
+    plural,
     quartiles,
     run_label,
+    use_course_style,
 )
 
 
@@ -43,6 +54,44 @@ def fake_run(run_record):
         )
 
     return make
+
+
+def test_every_method_has_its_own_colour_from_the_colour_blind_palette():
+    colourblind = sns.color_palette("colorblind").as_hex()
+    assert COURSE_PALETTE == colourblind
+    assert set(METHOD_COLOURS) == set(METHOD_NAMES)  # the nine methods, each with a colour
+    assert len(METHOD_COLOURS) == 9
+    assert len(set(METHOD_COLOURS.values())) == 9  # all different
+    assert set(METHOD_COLOURS.values()) <= set(colourblind)
+    # the palette's grey is kept for references: random is no grey, no method is the reference
+    assert REFERENCE_COLOUR in colourblind and REFERENCE_COLOUR not in METHOD_COLOURS.values()
+    assert REFERENCE_BAR_STYLE["hatch"] and REFERENCE_BAR_STYLE["facecolor"] == "white"
+
+
+def test_use_course_style_sets_the_seaborn_theme_and_only_it_changes_global_settings(fake_run):
+    default = dict(matplotlib.rcParams)
+    ax = plot_learning_curves([fake_run("bald", 0, [0.5, 0.6]), fake_run("bald", 1, [0.6, 0.7])])
+    plot_acquired_class_histogram([fake_run("bald", 0, [0.5, 0.6])], 3)
+    assert dict(matplotlib.rcParams) == default  # drawing leaves the settings alone
+    with matplotlib.rc_context():
+        use_course_style()
+        assert matplotlib.rcParams["axes.grid"] and matplotlib.rcParams["font.size"] >= 11
+        assert matplotlib.rcParams["xtick.labelsize"] >= 10
+        cycle = [to_hex(c["color"]) for c in matplotlib.rcParams["axes.prop_cycle"]]
+        assert cycle == COURSE_PALETTE
+        ax = plot_learning_curves([fake_run("bald", 0, [0.5, 0.6])])
+        assert ax.get_lines()[0].get_color() == METHOD_COLOURS["bald"]
+        use_course_style(font_scale=1.5)
+        assert matplotlib.rcParams["font.size"] == pytest.approx(18)
+    assert dict(matplotlib.rcParams) == default
+    plt.close("all")
+
+
+def test_plural_counts_one_in_the_singular():
+    assert plural(1, "different winner") == "1 different winner"
+    assert plural(0, "repeat") == "0 repeats"
+    assert plural(2, "repetition") == "2 repetitions"
+    assert plural(3, "child", "children") == "3 children"
 
 
 def test_curve_statistics_median_and_quartiles_over_seeds(fake_run):
@@ -78,8 +127,28 @@ def test_learning_curve_figure_has_a_line_per_method(fake_run):
     assert labels == ["Random (b=10)", "BatchBALD (b=10), 2 seeds"]
     np.testing.assert_allclose(ax.get_lines()[1].get_ydata(), [0.6, 0.75])
     assert len(ax.collections) == 1  # the quartiles are shaded only where there are seeds
+    assert [line.get_color() for line in ax.get_lines()[:2]] == [
+        METHOD_COLOURS["random"],
+        METHOD_COLOURS["batchbald"],
+    ]
+    assert ax.get_xlabel() == "labelled points" and ax.get_ylabel() == "test accuracy"
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == labels and len(set(legend)) == len(legend)
     with pytest.raises(ValueError, match="at least one"):
         plot_learning_curves([])
+    plt.close("all")
+
+
+def test_learning_curve_band_is_the_interquartile_range_over_seeds(fake_run):
+    accuracies = [[0.5, 0.6], [0.7, 0.8], [0.6, 0.9], [0.4, 0.7]]
+    runs = [fake_run("bald", s, acc) for s, acc in enumerate(accuracies)]
+    ax = plot_learning_curves(runs)
+    _, median, low, high = curve_statistics(runs)
+    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), median)
+    (band,) = ax.collections
+    band_y = band.get_paths()[0].vertices[:, 1]
+    assert band_y.min() == pytest.approx(low.min()) and band_y.max() == pytest.approx(high.max())
+    assert to_hex(band.get_facecolor()[0]) == METHOD_COLOURS["bald"]
     plt.close("all")
 
 
@@ -89,6 +158,42 @@ def test_histogram_counts_sorted_and_averaged_over_seeds(fake_run):
     heights = [p.get_height() for p in ax.patches]
     assert heights == [20.0, 10.0, 0.0]  # class 1 twice, class 0 once, class 2 never (per seed)
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["BALD (b=10)"]
+    assert to_hex(ax.patches[0].get_facecolor()) == METHOD_COLOURS["bald"]  # not desaturated
+    assert ax.get_xlabel() and ax.get_ylabel()
+    plt.close("all")
+
+
+def test_histogram_has_grouped_bars_per_method_and_readable_ticks_for_many_classes(fake_run):
+    runs = [
+        fake_run("random", 0, [0.5, 0.6], labels_per_round=list(range(47))),
+        fake_run("batchbald", 0, [0.5, 0.6], labels_per_round=[3, 4]),
+    ]
+    ax = plot_acquired_class_histogram(runs, num_classes=47)
+    random_bars, batchbald_bars = ax.containers
+    assert len(random_bars) == len(batchbald_bars) == 47
+    assert [b.get_height() for b in batchbald_bars][:3] == [10.0, 10.0, 0.0]
+    assert to_hex(random_bars[0].get_facecolor()) == METHOD_COLOURS["random"]
+    assert to_hex(batchbald_bars[0].get_facecolor()) == METHOD_COLOURS["batchbald"]
+    assert random_bars[0].get_x() < batchbald_bars[0].get_x()  # side by side
+    ax.figure.canvas.draw()
+    labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert 3 <= len(labels) <= 13 and labels[0] in ("0", "1")  # ranks, not 47 crowded labels
+    plt.close("all")
+
+
+def test_grouped_bars_restyle_a_reference_group():
+    _, ax = plt.subplots()
+    pool, method = plot_grouped_bars(
+        ax,
+        {"pool": [0.5, 0.5], "BALD": [0.2, 0.8]},
+        ["a", "b"],
+        {"pool": None, "BALD": METHOD_COLOURS["bald"]},
+        styles={"pool": REFERENCE_BAR_STYLE},
+    )
+    assert [b.get_height() for b in method] == [0.2, 0.8]
+    assert pool[0].get_hatch() == "///" and to_hex(pool[0].get_facecolor()) == "#ffffff"
+    assert [c.get_label() for c in ax.containers] == ["pool", "BALD"]
+    assert [round(b.get_x() + b.get_width() / 2) for b in method] == [0, 1]
     plt.close("all")
 
 

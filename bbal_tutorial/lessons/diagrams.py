@@ -30,16 +30,20 @@ from matplotlib_venn import venn2
 from matplotlib_venn.layout.venn2 import DefaultLayoutAlgorithm
 
 from bbal_tutorial import information
+from bbal_tutorial.plotting import COURSE_PALETTE
 from bbal_tutorial.widgets import live_panel
 
-#: Colours of the information diagrams, fixed across the course.
+#: Colours of the information diagrams, fixed across the course, from the course's colour-blind
+#: palette: labels blue and green, the parameters w orange, what is counted twice (or a negative
+#: region) vermillion, the joint ``I[y1,y2;w]`` sky blue.
 INFO_COLOURS = {
-    "y": "#4c72b0",
-    "y1": "#4c72b0",
-    "y2": "#55a868",
-    "w": "#dd8452",
-    "double": "#c44e52",
-    "negative": "#c44e52",
+    "y": COURSE_PALETTE[0],
+    "y1": COURSE_PALETTE[0],
+    "y2": COURSE_PALETTE[2],
+    "w": COURSE_PALETTE[1],
+    "double": COURSE_PALETTE[3],
+    "negative": COURSE_PALETTE[3],
+    "joint": COURSE_PALETTE[9],
 }
 
 

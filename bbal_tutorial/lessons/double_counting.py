@@ -16,12 +16,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib.axes import Axes
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib_venn import venn3
 from matplotlib_venn.layout.venn3 import DefaultLayoutAlgorithm
 
 from bbal_tutorial import information
 from bbal_tutorial.lessons.diagrams import INFO_COLOURS, info_math, peaked_probs
+from bbal_tutorial.plotting import COURSE_PALETTE
 from bbal_tutorial.widgets import live_panel
 
 # matplotlib-venn's region ids for (a, b, z) and the region keys of
@@ -165,7 +167,9 @@ def plot_three_variable_diagram(
         }
         if counts is not None:
             count = counts.get(key, 0)
-            patch.set_facecolor({0: "0.92", 1: "#9ecae1"}.get(count, INFO_COLOURS["double"]))
+            patch.set_facecolor(
+                {0: "0.92", 1: INFO_COLOURS["joint"]}.get(count, INFO_COLOURS["double"])
+            )
             patch.set_alpha(1.0 if count != 1 else 0.9)
             if count >= 2:
                 label.set_text(label.get_text() + f"  (×{count})")
@@ -203,8 +207,8 @@ def plot_three_variable_diagram(
 def plot_two_point_predictions(log_probs_2_K_C: torch.Tensor, ax: Axes | None = None) -> Axes:
     """The two points' predictions under each sample: a 2 × K grid, cell text = most likely class.
 
-    Cells are coloured by that class (tab10) and shaded by its probability, so two rows that
-    split the samples the same way look alike.
+    Cells are coloured by that class (the course palette) and shaded by its probability, so two
+    rows that split the samples the same way look alike.
     """
     probs_2_K_C = log_probs_2_K_C.detach().double().exp().cpu().numpy()
     _, K, C = probs_2_K_C.shape
@@ -212,11 +216,11 @@ def plot_two_point_predictions(log_probs_2_K_C: torch.Tensor, ax: Axes | None = 
         _, ax = plt.subplots(figsize=(0.7 * K + 1, 1.6))
     label_2_K = probs_2_K_C.argmax(axis=2)
     top_2_K = probs_2_K_C.max(axis=2)
-    colours = plt.get_cmap("tab10")
+    colours = [to_rgba(c) for c in COURSE_PALETTE]
     image = np.ones((2, K, 4))
     for i in range(2):
         for k in range(K):
-            image[i, k] = colours(label_2_K[i, k] % 10)
+            image[i, k] = colours[label_2_K[i, k] % len(colours)]
             image[i, k, 3] = 0.25 + 0.6 * (top_2_K[i, k] - 1 / C) / (1 - 1 / C + 1e-12)
             ax.text(
                 k,
@@ -230,6 +234,7 @@ def plot_two_point_predictions(log_probs_2_K_C: torch.Tensor, ax: Axes | None = 
     ax.set_xticks(np.arange(K), [rf"$\boldsymbol{{\omega}}_{{{k + 1}}}$" for k in range(K)])
     ax.set_yticks([0, 1], [r"$x_1$", r"$x_2$"])
     ax.tick_params(length=0)
+    ax.grid(False)  # no grid lines across the cells (the course style has a grid)
     ax.set_title("most likely label (and its probability) under each posterior sample", fontsize=9)
     return ax
 
@@ -254,7 +259,7 @@ def plot_double_counting_bars(
     ax.bar(
         0, i2, bottom=i1, color=INFO_COLOURS["y2"], alpha=0.8, width=0.6, label=info_math("I[y2;w]")
     )
-    ax.bar(1, joint, color="#9ecae1", width=0.6, label=info_math("I[y1,y2;w]"))
+    ax.bar(1, joint, color=INFO_COLOURS["joint"], width=0.6, label=info_math("I[y1,y2;w]"))
     if double > 5e-3:
         ax.bar(
             0,
@@ -274,7 +279,7 @@ def plot_double_counting_bars(
     ax.set_ylabel("nats")
     if ymax is not None:
         ax.set_ylim(0, ymax)
-    ax.legend(fontsize=7.5, loc="upper right", framealpha=0.9)
+    ax.legend(fontsize=8, loc="upper right", framealpha=0.9)
     ax.set_title(
         f"double-counted: {double:.2f} nats",
         fontsize=10,

@@ -5,20 +5,61 @@ correlate with its copy's; their figures and the score-spread panel.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
+import seaborn as sns
 import torch
 from matplotlib.axes import Axes
 
 from bbal_tutorial.information import check_log_probs, mutual_information, predictive_log_probs
 from bbal_tutorial.lessons.duplicates import REPEAT_COLOUR, batchbald_scores_given
 from bbal_tutorial.models import BayesianModule, predict_log_probs
-from bbal_tutorial.plotting import _as_numpy
+from bbal_tutorial.plotting import REFERENCE_COLOUR, _as_numpy, plural
 from bbal_tutorial.widgets import live_panel
+
+#: Font size (pt) of the candidate labels under the score-spread figure.
+CANDIDATE_LABEL_SIZE = 9
+
+
+def label_candidates(
+    ax: Axes,
+    order_N: Sequence[int],
+    flagged: Any,
+    *,
+    priority: Sequence[int] = (),
+    fontsize: float = CANDIDATE_LABEL_SIZE,
+) -> list[int]:
+    """Label the candidates at x = 0..n-1 with their pool indices ``order_N``, as many as fit
+    side by side at ``fontsize`` without overlapping: flagged candidates first (their labels and
+    a light band behind them in :data:`~bbal_tutorial.lessons.duplicates.REPEAT_COLOUR`), then
+    the positions in ``priority`` (e.g. the winners), then every m-th of the others. Every
+    candidate keeps its tick (and grid line); the others' labels are left blank. Returns the
+    positions that got a label.
+    """
+    order = list(order_N)
+    n = len(order)
+    ax.set_xlim(-0.5, n - 0.5)
+    # room per candidate, and the width of the longest label, in points
+    width_pt = ax.get_position().width * ax.figure.get_figwidth() * 72
+    label_pt = (0.62 * max((len(str(i)) for i in order), default=1) + 0.9) * fontsize
+    gap = max(1, math.ceil(label_pt / (width_pt / max(n, 1))))
+    is_flagged = [bool(flagged[index]) for index in order]
+    shown: list[int] = []
+    for position in [p for p in range(n) if is_flagged[p]] + list(priority) + list(range(n)):
+        if all(abs(position - other) >= gap for other in shown):
+            shown.append(position)
+    ax.set_xticks(np.arange(n), [str(index) if p in shown else "" for p, index in enumerate(order)])
+    ax.tick_params(axis="x", labelsize=fontsize, labelrotation=0)
+    for position, tick in enumerate(ax.get_xticklabels()):
+        if is_flagged[position]:
+            tick.set_color(REPEAT_COLOUR)
+            ax.axvspan(position - 0.5, position + 0.5, color=REPEAT_COLOUR, alpha=0.1, lw=0)
+    return sorted(shown)
 
 
 def plot_score_spread(
@@ -35,7 +76,9 @@ def plot_score_spread(
 
     Each repetition is a thin line over the candidates (x, in the order ``order_N``); its
     winner (argmax) is a star. Candidates with ``flagged_N`` (e.g. copies of an image already in
-    the batch) have red tick labels and red stars. All panels share the y axis.
+    the batch) have red tick labels, a light red band and red stars. The candidates are labelled
+    with their pool indices as far as the labels fit at a readable size, flagged ones and
+    winners first (:func:`label_candidates`). All panels share the y axis.
     """
     modes = list(scores_by_mode)
     if axes is None:
@@ -50,7 +93,8 @@ def plot_score_spread(
     x = np.arange(len(order))
     for ax, mode in zip(axes, modes, strict=False):
         scores_R_N = _as_numpy(scores_by_mode[mode])[:, order]
-        colours = plt.get_cmap("tab20")(np.arange(len(scores_R_N)) % 20)
+        # one shade per repetition, blue to green: no red, so the red stars stand out
+        colours = sns.color_palette("crest", n_colors=len(scores_R_N))
         for colour, row in zip(colours, scores_R_N, strict=True):
             ax.plot(x, row, color=colour, linewidth=0.8, alpha=0.8)
             best = int(np.argmax(row))
@@ -63,16 +107,14 @@ def plot_score_spread(
                 color=REPEAT_COLOUR if flagged[order[best]] else "black",
             )
         winners = np.bincount(scores_R_N.argmax(axis=1), minlength=len(order))
+        most_wins_first = [int(p) for p in np.argsort(-winners, kind="stable") if winners[p]]
         ax.set_title(
-            f"{mode}: {int((winners > 0).sum())} different winners in "
-            f"{len(scores_R_N)} repetitions",
+            f"{mode}: {plural(int((winners > 0).sum()), 'different winner')} in "
+            f"{plural(len(scores_R_N), 'repetition')}",
             fontsize=10,
         )
-        ax.set_xticks(x, [str(i) for i in order], fontsize=6, rotation=90)
-        for tick, index in zip(ax.get_xticklabels(), order, strict=True):
-            if flagged[index]:
-                tick.set_color(REPEAT_COLOUR)
-        ax.set_xlabel("candidate (pool index), red: a copy of an image already in the batch")
+        label_candidates(ax, order, flagged, priority=most_wins_first)
+        ax.set_xlabel("candidate (pool index); red: a copy of an image already in the batch")
         ax.grid(alpha=0.3)
     axes[0].set_ylabel(ylabel)
     if not legend:
@@ -81,10 +123,10 @@ def plot_score_spread(
         handles=[
             plt.Line2D([], [], marker="*", linestyle="", color="black", markersize=10),
             plt.Line2D([], [], marker="*", linestyle="", color=REPEAT_COLOUR, markersize=10),
-            plt.Line2D([], [], color="0.5", linewidth=0.8),
+            plt.Line2D([], [], color=sns.color_palette("crest", n_colors=3)[1], linewidth=0.8),
         ],
         labels=["winner of a repetition", "winner that copies a chosen image", "one repetition"],
-        fontsize=7,
+        fontsize=8,
         loc="upper right",
     )
     return list(axes)
@@ -112,7 +154,7 @@ def plot_prediction_scatter(
         probs_2_K = _as_numpy(log_probs_2_K_C[:, :, label].exp())
         rho = prediction_correlation(log_probs_2_K_C, label)
         ax.scatter(probs_2_K[0], probs_2_K[1], s=14, alpha=0.7, color="black")
-        ax.plot([0, 1], [0, 1], color="0.6", linewidth=1, linestyle=":")
+        ax.plot([0, 1], [0, 1], color=REFERENCE_COLOUR, linewidth=1, linestyle=":")
         ax.set_xlim(-0.02, 1.02)
         ax.set_ylim(-0.02, 1.02)
         ax.set_aspect("equal")

@@ -21,7 +21,7 @@ from bbal_tutorial.information import (
     predictive_log_probs,
 )
 from bbal_tutorial.lessons.duplicates import REPEAT_COLOUR
-from bbal_tutorial.plotting import METHOD_COLOURS, _as_numpy
+from bbal_tutorial.plotting import METHOD_COLOURS, REFERENCE_COLOUR, _as_numpy, plot_grouped_bars
 
 
 def issue_example_log_probs() -> torch.Tensor:
@@ -99,24 +99,21 @@ def plot_pair_scores(pair_info: Mapping[str, Mapping[str, float]], ax: Axes | No
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 4))
     names = list(pair_info)
-    x = np.arange(len(names))
-    for offset, key, method, label in [
-        (
-            -0.2,
-            "BALD sum",
-            "bald",
-            r"top-$b$ BALD: $\mathbb{I}(y_1;\boldsymbol{\omega})"
-            r" + \mathbb{I}(y_2;\boldsymbol{\omega})$",
-        ),
-        (0.2, "I[y1,y2;w]", "batchbald", r"BatchBALD: $\mathbb{I}(y_1,y_2;\boldsymbol{\omega})$"),
-    ]:
-        values = np.array([pair_info[n][key] for n in names]) * 1000
-        ax.bar(x + offset, values, width=0.38, color=METHOD_COLOURS[method], label=label)
-        for xi, v in zip(x + offset, values, strict=True):
-            ax.text(xi, v, f"{v:.2f}", ha="center", va="bottom", fontsize=9)
+    bars = {
+        r"top-$b$ BALD: $\mathbb{I}(y_1;\boldsymbol{\omega})"
+        r" + \mathbb{I}(y_2;\boldsymbol{\omega})$": ("BALD sum", "bald"),
+        r"BatchBALD: $\mathbb{I}(y_1,y_2;\boldsymbol{\omega})$": ("I[y1,y2;w]", "batchbald"),
+    }
+    values = {
+        label: np.array([pair_info[n][key] for n in names]) * 1000
+        for label, (key, _) in bars.items()
+    }
+    colours = {label: METHOD_COLOURS[method] for label, (_, method) in bars.items()}
+    for container in plot_grouped_bars(ax, values, names, colours):
+        ax.bar_label(container, fmt="%.2f", fontsize=9)
     top = max(max(p["BALD sum"], p["I[y1,y2;w]"]) for p in pair_info.values()) * 1000
     ax.set_ylim(0, 1.4 * top)
-    ax.set_xticks(x, names)
+    ax.set_xlabel("pair of points")
     ax.set_ylabel("millinats")
     ax.legend(fontsize=8, loc="upper center")
     return ax
@@ -143,7 +140,7 @@ def plot_duplicate_surprise(
     scales = np.asarray(scales, dtype=np.float64)
     ratio = _as_numpy(pair_scores[copy_pair]["joint"]) / _as_numpy(pair_scores[other_pair]["joint"])
     left.semilogx(scales, ratio, marker="o", color="black")
-    left.axhline(1, color="0.5", linewidth=1)
+    left.axhline(1, color=REFERENCE_COLOUR, linewidth=1)
     left.fill_between(
         scales,
         1,

@@ -33,11 +33,12 @@ from bbal_tutorial.information import (
     joint_entropy_sampled,
 )
 from bbal_tutorial.lessons.duplicate_pool import count_repeats
-from bbal_tutorial.plotting import METHOD_COLOURS, _as_numpy, _show_image
+from bbal_tutorial.plotting import COURSE_PALETTE, METHOD_COLOURS, _as_numpy, _show_image, plural
 from bbal_tutorial.widgets import live_panel
 
-#: Colour of a pick that repeats an image already in the batch, and of near-duplicates.
-REPEAT_COLOUR = "#d62728"
+#: Colour of a pick that repeats an image already in the batch, and of near-duplicates: the
+#: course palette's vermillion (BALD's colour too -- repeats are what top-b BALD does).
+REPEAT_COLOUR = COURSE_PALETTE[3]
 
 
 def batchbald_scores_given(log_probs_N_K_C: torch.Tensor, chosen: Sequence[int]) -> torch.Tensor:
@@ -129,7 +130,7 @@ def plot_batch_picks(
                 ax.set_xlabel(f"{scores[method][col]:.2f}", fontsize=8)
         name = (names or {}).get(method, method)
         axes[row, 0].set_ylabel(
-            f"{name}\n{repeats} repeat{'s' * (repeats != 1)}",
+            f"{name}\n{plural(repeats, 'repeat')}",
             fontsize=10,
             color=METHOD_COLOURS.get(method, "black"),
             rotation=0,
@@ -166,7 +167,7 @@ def plot_estimator_spread(
     left.set_ylabel("estimate of $\\mathbb{H}(y_1,\\ldots,y_n)$ (nats)")
     left.legend(fontsize=8)
     left.grid(alpha=0.3)
-    left.set_title(f"{estimates.shape[1]} independent estimates per $M$", fontsize=10)
+    left.set_title(f"{plural(estimates.shape[1], 'independent estimate')} per $M$", fontsize=10)
     std = estimates.std(axis=1)
     right.loglog(ms, std, marker="o", color=METHOD_COLOURS["batchbald"], label="std of estimates")
     scale = float(np.median(std * np.sqrt(ms)))

@@ -12,9 +12,9 @@ Three limitations, each measured rather than asserted:
 * **A noisy estimator** -- :func:`batch_information_by_k` re-scores one batch under many draws of
   the K posterior samples, for several K.
 
-:func:`plot_class_shares` and :func:`plot_information_by_k` draw the first and the last. Everything
-here is deterministic given its inputs (a seed where there is randomness); no printing, no
-progress bars.
+:func:`plot_class_shares` (with :func:`plot_oversampling_ratios`, the rare classes on a log scale)
+and :func:`plot_information_by_k` draw the first and the last. Everything here is deterministic
+given its inputs (a seed where there is randomness); no printing, no progress bars.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib.axes import Axes
+from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
 from bbal_tutorial.information import (
     batch_mutual_information,
@@ -35,7 +36,17 @@ from bbal_tutorial.information import (
 )
 from bbal_tutorial.lessons.duplicate_pool import train_small_model
 from bbal_tutorial.models import BayesianModule, predict_log_probs
-from bbal_tutorial.plotting import METHOD_COLOURS, _as_numpy, method_name
+from bbal_tutorial.plotting import (
+    METHOD_COLOURS,
+    REFERENCE_BAR_STYLE,
+    _as_numpy,
+    method_name,
+    plot_grouped_bars,
+    plural,
+)
+
+#: Background of the highlighted (rare) classes in :func:`plot_class_shares`.
+HIGHLIGHT_COLOUR = "#fdd49e"
 
 
 def _labels_tensor(labels: Sequence[int] | torch.Tensor, num_classes: int) -> torch.Tensor:
@@ -322,39 +333,118 @@ def plot_class_shares(
     *,
     highlight: Sequence[int] = (),
     class_names: Sequence[str] | None = None,
+    ratio_ax: Axes | None = None,
 ) -> Axes:
-    """Per class: its share of the pool (grey) next to its share of each method's acquired
-    points (``acquired_shares[method]``, shape (C,)); classes in ``highlight`` (e.g. the rare
-    ones) get a shaded background.
+    """Per class: its share of the pool (white, hatched: a reference, no method) next to its
+    share of each method's acquired points (``acquired_shares[method]``, shape (C,), in the
+    method's colour); classes in ``highlight`` (e.g. the rare ones) get a shaded background.
+
+    Rare classes' bars are too short to compare by eye, so the same numbers are also drawn as
+    :func:`plot_oversampling_ratios` (acquired share / pool share, log scale) on ``ratio_ax``.
+    Without ``ax`` a figure with both panels is made, the ratios under the shares (same classes
+    above each other), and the shares panel is left as matplotlib's current axes (so
+    ``plt.title`` titles the figure's top). With ``ax`` and no ``ratio_ax``, only the shares
+    are drawn. Returns the shares panel.
     """
     if ax is None:
-        _, ax = plt.subplots(figsize=(9, 4))
+        _, (ax, ratio_ax) = plt.subplots(
+            2, 1, figsize=(9, 7), sharex=True, height_ratios=(1, 1.1), layout="constrained"
+        )
+        plt.sca(ax)
     pool = _as_numpy(pool_shares_C)
     C = len(pool)
-    bars = [("pool", pool, "0.75")] + [
-        (method_name(m), _as_numpy(s), METHOD_COLOURS.get(m)) for m, s in acquired_shares.items()
-    ]
-    width = 0.8 / len(bars)
-    for c in highlight:
-        ax.axvspan(c - 0.45, c + 0.45, color="#fdd49e", alpha=0.5, linewidth=0)
-    for i, (name, shares, colour) in enumerate(bars):
-        x = np.arange(C) + (i - (len(bars) - 1) / 2) * width
-        ax.bar(
-            x,
-            shares,
-            width=width,
-            color=colour,
-            label=name,
-            edgecolor="black" if name == "pool" else None,
-            linewidth=0.5,
-        )
     names = list(class_names) if class_names is not None else [str(c) for c in range(C)]
-    ax.set_xticks(np.arange(C), names)
+    for c in highlight:
+        ax.axvspan(c - 0.45, c + 0.45, color=HIGHLIGHT_COLOUR, alpha=0.5, linewidth=0)
+    shares = {"pool": pool} | {method_name(m): _as_numpy(s) for m, s in acquired_shares.items()}
+    colours = {method_name(m): METHOD_COLOURS.get(m) for m in acquired_shares}
+    plot_grouped_bars(ax, shares, names, colours, styles={"pool": REFERENCE_BAR_STYLE})
     ax.set_xlabel("class" + (" (shaded: rare in the pool)" if len(highlight) else ""))
-    ax.set_ylabel("share")
+    ax.set_ylabel("share of the points")
     ax.grid(alpha=0.3, axis="y")
     ax.legend(fontsize="small")
+    if ratio_ax is not None:
+        plot_oversampling_ratios(
+            pool_shares_C, acquired_shares, ratio_ax, highlight=highlight, class_names=names
+        )
+        # class names and the axis label under both panels (sharex hides the top one's)
+        ax.tick_params(axis="x", labelbottom=True)
+        ax.xaxis.label.set_visible(True)
     return ax
+
+
+def plot_oversampling_ratios(
+    pool_shares_C: Any,
+    acquired_shares: Mapping[str, Any],
+    ax: Axes | None = None,
+    *,
+    highlight: Sequence[int] = (),
+    class_names: Sequence[str] | None = None,
+) -> Axes:
+    """Per class and method: the class's share of the acquired points over its share of the
+    pool (:func:`oversampling_ratios` from shares), on a log scale around 1, the pool's own share
+    (what random acquisition gets on average; dashed). A stem joins each ratio to 1, so
+    over-sampled classes stand above the line and under-sampled ones hang below; a class a
+    method never acquired (ratio 0) is an open triangle at the bottom. With ``highlight`` (the
+    rare classes), each method's legend entry gives the rare classes' total share relative to
+    theirs in the pool ("rare classes at 3.2× their pool share").
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 3.8))
+    pool = _as_numpy(pool_shares_C)
+    C = len(pool)
+    names = list(class_names) if class_names is not None else [str(c) for c in range(C)]
+    ratios = {m: _shares_ratio(_as_numpy(s), pool) for m, s in acquired_shares.items()}
+    finite = np.concatenate([r[np.isfinite(r) & (r > 0)] for r in ratios.values()] + [[1.0]])
+    low, high = min(finite.min(), 1.0) / 2, max(finite.max(), 1.0) * 1.6
+    floor = low * 1.25  # where a ratio of 0 is drawn
+    for c in highlight:
+        ax.axvspan(c - 0.45, c + 0.45, color=HIGHLIGHT_COLOUR, alpha=0.5, linewidth=0)
+    ax.axhline(1, color="black", linestyle="--", linewidth=1, label="pool share (×1)")
+    width = 0.8 / max(len(ratios), 1)
+    rare = list(highlight)
+    for i, (method, ratio_C) in enumerate(ratios.items()):
+        colour = METHOD_COLOURS.get(method)
+        x_C = np.arange(C) + (i - (len(ratios) - 1) / 2) * width
+        label = method_name(method)
+        if rare and pool[rare].sum() > 0:
+            rare_ratio = float(_as_numpy(acquired_shares[method])[rare].sum() / pool[rare].sum())
+            label += f": rare classes at {rare_ratio:.1f}× their pool share"
+        seen = np.isfinite(ratio_C) & (ratio_C > 0)
+        ax.vlines(x_C[seen], 1, ratio_C[seen], color=colour, linewidth=2)
+        ax.scatter(x_C[seen], ratio_C[seen], color=colour, s=30, zorder=3, label=label)
+        none = ratio_C == 0
+        ax.scatter(
+            x_C[none],
+            np.full(none.sum(), floor),
+            marker="v",
+            s=30,
+            zorder=3,
+            facecolor="white",
+            edgecolor=colour,
+            linewidth=1.2,
+        )
+    if any(bool((r == 0).any()) for r in ratios.values()):
+        ax.scatter([], [], marker="v", facecolor="white", edgecolor="black", label="none acquired")
+    ax.set_yscale("log")
+    ax.set_ylim(low, high)
+    # ticks at powers of 2 (halving, doubling), labelled as factors
+    ax.yaxis.set_major_locator(LogLocator(base=2, numticks=12))
+    ax.yaxis.set_minor_locator(NullLocator())
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:g}×"))
+    ax.set_xticks(np.arange(C), names)
+    ax.set_xlim(-0.6, C - 0.4)
+    ax.set_xlabel("class" + (" (shaded: rare in the pool)" if len(highlight) else ""))
+    ax.set_ylabel("acquired share / pool share")
+    ax.grid(alpha=0.3, axis="y")
+    ax.legend(fontsize="small", loc="best")
+    return ax
+
+
+def _shares_ratio(acquired_C: np.ndarray, pool_C: np.ndarray) -> np.ndarray:
+    """``acquired_C / pool_C``, NaN where the pool has none of the class."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(pool_C > 0, acquired_C / np.where(pool_C > 0, pool_C, 1.0), np.nan)
 
 
 def plot_information_by_k(ks: Sequence[int], values_S_R: Any, ax: Axes | None = None) -> Axes:
@@ -378,7 +468,7 @@ def plot_information_by_k(ks: Sequence[int], values_S_R: Any, ax: Axes | None = 
         color="black",
         marker="o",
         capsize=4,
-        label=f"mean ± std over {values.shape[1]} draws of the K samples",
+        label=f"mean ± std over {plural(values.shape[1], 'draw')} of the K samples",
     )
     ax.plot(
         ks_S, np.log(ks_S), color="black", linestyle="--", linewidth=1, label="ceiling $\\log K$"

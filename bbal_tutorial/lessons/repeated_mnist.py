@@ -9,12 +9,18 @@ from collections.abc import Sequence
 from typing import Any
 
 import matplotlib.pyplot as plt
+import numpy as np
 import torch
 from matplotlib.axes import Axes
 
 from bbal_tutorial.data import ActiveLearningData
 from bbal_tutorial.loop import ExperimentData
-from bbal_tutorial.plotting import METHOD_COLOURS, method_label, plot_median_over_seeds, run_label
+from bbal_tutorial.plotting import (
+    METHOD_COLOURS,
+    method_label,
+    plot_median_over_seeds,
+    seeds_label,
+)
 from bbal_tutorial.presets import run_data
 from bbal_tutorial.results import RoundRecord, RunRecord, group_by_method
 
@@ -44,32 +50,61 @@ def plot_batch_diversity(runs: Sequence[RunRecord], ax: Axes | None = None) -> A
     return ax
 
 
+def accuracy_on_distinct_grid(
+    distinct_per_run: Sequence[Sequence[int]], accuracies_per_run: Sequence[Sequence[float]]
+) -> list[dict[int, float]]:
+    """Several runs' test accuracy against distinct images labelled, on one common grid: every
+    run's accuracy (linearly interpolated) at every distinct-image count any of them reached
+    inside the range all of them cover, as ``{distinct: accuracy}`` per run -- curves that
+    :func:`~bbal_tutorial.plotting.plot_median_over_seeds` takes the median of.
+
+    A run whose distinct count stays the same for several rounds (batches of copies only) keeps
+    its last accuracy at that count. Empty dictionaries when the runs cover no common range.
+    """
+    curves = []
+    for distinct, accuracies in zip(distinct_per_run, accuracies_per_run, strict=True):
+        last = dict(zip(distinct, accuracies, strict=True))  # the last round at each count
+        curves.append((np.array(sorted(last)), np.array([last[x] for x in sorted(last)])))
+    if not curves or any(len(xs) == 0 for xs, _ in curves):
+        return [{} for _ in curves]
+    low = max(xs[0] for xs, _ in curves)
+    high = min(xs[-1] for xs, _ in curves)
+    grid = sorted({int(x) for xs, _ in curves for x in xs if low <= x <= high})
+    return [dict(zip(grid, np.interp(grid, xs, ys).tolist(), strict=True)) for xs, ys in curves]
+
+
 def plot_accuracy_vs_distinct(
     runs: Sequence[RunRecord], distinct_per_run: Sequence[Sequence[int]], ax: Axes | None = None
 ) -> Axes:
-    """Test accuracy against the number of *distinct* images labelled so far, one thin line per
-    run, coloured by method: if a method's curve moves onto the others here, the labels it
-    spent on copies explain its gap in the usual accuracy-against-labels plot.
+    """Test accuracy against the number of *distinct* images labelled so far: one line per
+    method, the median over its seeds on a common grid of distinct-image counts
+    (:func:`accuracy_on_distinct_grid`) with the interquartile range shaded, and each seed's
+    rounds as faint dots. If a method's line moves onto the others here, the labels it spent on
+    copies explain its gap in the usual accuracy-against-labels plot.
 
-    ``distinct_per_run`` is :func:`distinct_labelled`'s result.
+    ``distinct_per_run`` is :func:`distinct_labelled`'s result (same order as ``runs``).
     """
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4.2))
-    labelled = set()
+    by_method: dict[tuple[str, int], list[tuple[RunRecord, Sequence[int]]]] = {}
     for run, distinct in zip(runs, distinct_per_run, strict=True):
-        label = run_label(run)
-        ax.plot(
-            distinct,
-            run.accuracies,
-            marker=".",
-            linewidth=1,
-            alpha=0.8,
-            color=METHOD_COLOURS.get(run.acquisition),
-            label=None if label in labelled else label,
+        by_method.setdefault((run.acquisition, run.b), []).append((run, distinct))
+    for (acquisition, b), group in by_method.items():
+        colour = METHOD_COLOURS.get(acquisition)
+        label = seeds_label(acquisition, b, len(group))
+        curves = accuracy_on_distinct_grid(
+            [distinct for _, distinct in group], [run.accuracies for run, _ in group]
         )
-        labelled.add(label)
+        for i, (run, distinct) in enumerate(group):
+            # the dots carry the legend entry only when the seeds share no range to summarise
+            dots_label = f"{label} (no common range)" if i == 0 and not curves[0] else None
+            ax.scatter(
+                distinct, run.accuracies, s=9, color=colour, alpha=0.3, lw=0, label=dots_label
+            )
+        plot_median_over_seeds(ax, curves, acquisition, label, linewidth=1.8)
     ax.set_xlabel("distinct images labelled (copies of one image count once)")
     ax.set_ylabel("test accuracy")
+    ax.set_title("median over seeds, quartiles shaded; dots: each seed's rounds", fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small", loc="lower right")
     return ax

@@ -21,7 +21,7 @@ from matplotlib.axes import Axes
 
 from bbal_tutorial.acquisition import get_bald_batch, get_batchbald_batch
 from bbal_tutorial.information import batch_mutual_information, check_log_probs
-from bbal_tutorial.plotting import METHOD_COLOURS, _as_numpy
+from bbal_tutorial.plotting import METHOD_COLOURS, REFERENCE_COLOUR, _as_numpy
 
 #: ``1 - 1/e``: greedy maximisation of a monotone submodular f with ``f({}) = 0`` reaches at least
 #: this fraction of the best subset's value (Nemhauser, Wolsey & Fisher, 1978).
@@ -168,7 +168,7 @@ def plot_greedy_vs_exhaustive(comparisons: Sequence[Any], ax: Axes | None = None
             b + rng.uniform(-0.18, 0.18, len(scores)),
             scores,
             s=8,
-            color="0.7",
+            color=REFERENCE_COLOUR,
             label="every subset" if i == 0 else None,
             zorder=1,
         )
