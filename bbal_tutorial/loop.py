@@ -244,6 +244,21 @@ def _predict_pool_and_targets(
     return log_probs_L_K_C[: len(x_N_)], log_probs_L_K_C[len(x_N_) :]
 
 
+def first_round(
+    config: ExperimentConfig, experiment: ExperimentData, *, device: torch.device
+) -> RoundRecord:
+    """Round 0 of a run on ``experiment``: train on its initial labels, acquire from the whole
+    pool (what the GPU check times)."""
+    return run_round(
+        config,
+        experiment,
+        list(experiment.initial_indices),
+        list(experiment.pool_indices),
+        0,
+        device=device,
+    )
+
+
 def run_round(
     config: ExperimentConfig,
     experiment: ExperimentData,

@@ -51,10 +51,12 @@ REFERENCE_BAR_STYLE: dict[str, Any] = {
     "linewidth": 0.8,
 }
 
-#: One colour per method, fixed across every figure of the course: nine of the palette's ten
-#: colours, all different; the grey is left to references. The strong colours go to the methods
-#: most often drawn together (random, BALD, BatchBALD, and the Repeated MNIST baselines), the
-#: pale yellow to max entropy, which no lesson plots.
+#: One colour per method, fixed across every figure of the course, all different: nine of the
+#: palette's ten colours (the grey is left to references), then, for the EPIG methods, black (the
+#: one colour of the Okabe-Ito colour-blind palette that seaborn's lacks) and wine (Paul Tol's
+#: colour-blind-safe "muted" scheme). The strong colours go to the methods most often drawn
+#: together (random, BALD, BatchBALD, and the Repeated MNIST baselines; EPIG beside them in
+#: notebook 07), the pale yellow to max entropy, which no lesson plots.
 METHOD_COLOURS: dict[str, str] = {
     "random": COURSE_PALETTE[2],  # bluish green
     "bald": COURSE_PALETTE[3],  # vermillion
@@ -65,6 +67,8 @@ METHOD_COLOURS: dict[str, str] = {
     "power-bald": COURSE_PALETTE[9],  # sky blue
     "softmax-bald": COURSE_PALETTE[6],  # pink
     "softrank-bald": COURSE_PALETTE[1],  # orange
+    "epig": "#000000",  # black
+    "power-epig": "#882255",  # wine
 }
 
 
@@ -78,6 +82,8 @@ METHOD_NAMES = {
     "power-bald": "PowerBALD",
     "softmax-bald": "SoftmaxBALD",
     "softrank-bald": "SoftrankBALD",
+    "epig": "EPIG",
+    "power-epig": "PowerEPIG",
 }
 
 

@@ -4,6 +4,15 @@ Every panel shows its figure in an :class:`ipywidgets.Output`, so an exception r
 callback is printed where the student is looking (JupyterLab hides errors raised in ``observe``
 and ``on_click`` handlers otherwise).  Controls that trigger costly work use
 ``continuous_update=False`` or a run button.
+
+Callbacks draw on figures made with :func:`panel_figure`, which pyplot does not track. In
+ipykernel 7, JupyterLab sends widget messages over a kernel subshell (another thread), and every
+widget message runs IPython's ``post_execute`` hooks on that thread -- among them pyplot's
+``draw_all`` and the inline backend's ``flush_figures``, which draw (and show, and close) every
+figure pyplot tracks.  Such a hook, set off by any widget message (the frontend's echo of a
+panel's printed text, a progress bar), drew a callback's pyplot figure while the callback was
+rendering it to PNG: the panel showed a blank or half-drawn figure.  A figure pyplot does not know
+is drawn by the callback that made it and by nothing else.
 """
 
 from __future__ import annotations
@@ -16,7 +25,9 @@ from typing import Any
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
+from IPython import get_ipython
 from IPython.display import display
+from matplotlib.figure import Figure
 
 from bbal_tutorial.acquisition import ACQUISITION_NAMES
 from bbal_tutorial.config import ExperimentConfig, data_key, planned_rounds
@@ -37,31 +48,77 @@ LIVE_RUN_CONTROLS = (
     "seed",
 )
 
+#: Size (inches) of the live-run panel's plot.
+LIVE_RUN_FIGSIZE = (8.0, 4.2)
+#: The live-run panel's log: the width it needs beside the controls (else it goes below them)
+#: and the height beyond which it scrolls.
+LOG_WIDTH, LOG_HEIGHT = "600px", "320px"
+
+
+def panel_figure(**kwargs: Any) -> Figure:
+    """A new figure for a panel callback to draw on, which pyplot does not track.
+
+    ``kwargs`` are :class:`matplotlib.figure.Figure`'s (``figsize``, ``layout``, ...); draw with
+    ``fig.subplots(...)``. A callback run by :func:`shows_errors` (every panel's) returns it,
+    and the panel shows it.
+    """
+    # no pyplot: hooks that other threads run over pyplot's figures never see this one (see the
+    # module's docstring)
+    return Figure(**kwargs)
+
 
 def shows_errors(out: widgets.Output) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorator: run a callback with its output (figures, prints, tracebacks) in ``out``.
 
-    The old figure is cleared first; an exception is shown in ``out`` as a traceback instead of
-    vanishing into the browser console.
+    The old output is cleared first. The figure the callback returns (see
+    :func:`panel_figure`) and any figure it opened with pyplot are shown in ``out``; in a kernel
+    the pyplot ones are closed (pyplot forgets them, as the inline backend's ``show`` does), so
+    no other figure is shown or closed. An exception is shown in ``out`` as a traceback instead
+    of vanishing into the browser console, and the callback returns None.
     """
 
     def decorate(callback: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(callback)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with out:
-                out.clear_output(wait=True)
-                try:
-                    result = callback(*args, **kwargs)
-                    plt.show()
-                    return result
-                except Exception:
-                    plt.close("all")
-                    traceback.print_exc()  # to the student, in the panel
-                    return None
+            return _run_in_output(out, callback, *args, **kwargs)[0]
 
         return wrapper
 
     return decorate
+
+
+def _run_in_output(
+    out: widgets.Output, callback: Callable[..., Any], *args: Any, **kwargs: Any
+) -> tuple[Any, list[Figure]]:
+    """Run ``callback(*args, **kwargs)`` as :func:`shows_errors` does: returns its result (None
+    after an exception) and the figures it showed (the last one is the newest)."""
+    with out:
+        out.clear_output(wait=True)
+        before = set(plt.get_fignums())
+        try:
+            result = callback(*args, **kwargs)
+        except Exception:
+            for number in set(plt.get_fignums()) - before:
+                plt.close(number)
+            traceback.print_exc()  # to the student, in the panel
+            return None, []
+        # pyplot figures made by the callback (plt.figure(n) keeps the newest the current one)
+        opened = [plt.figure(number) for number in sorted(set(plt.get_fignums()) - before)]
+        figures = list(opened)
+        if isinstance(result, Figure) and result not in opened:
+            figures.append(result)
+        if _in_kernel():
+            for fig in figures:
+                if fig in opened:
+                    plt.close(fig)  # before drawing it to PNG: no hook of another thread draws it
+                display(fig)
+        # outside a kernel (tests, scripts) nothing can show them; pyplot's stay open to inspect
+        return result, figures
+
+
+def _in_kernel() -> bool:
+    """Whether this runs in a Jupyter kernel (where ``display`` reaches a frontend)."""
+    return getattr(get_ipython(), "kernel", None) is not None
 
 
 def live_panel(
@@ -73,16 +130,21 @@ def live_panel(
 ) -> widgets.Box:
     """A panel: ``controls`` above an output area redrawn by ``draw(**values)``.
 
-    Without ``button`` the figure is redrawn whenever a control's value changes (use
-    ``continuous_update=False`` on sliders that trigger real work); with ``button`` only when it is
-    clicked.  The panel draws once when created.  ``panel.redraw()`` redraws programmatically
-    (tests, and a notebook's "run all").
+    ``draw`` draws on a figure made with :func:`panel_figure` and returns it (a figure it opens
+    with pyplot is shown too, but can be drawn half way by another thread: see the module's
+    docstring). Without ``button`` the figure is redrawn whenever a control's value
+    changes (use ``continuous_update=False`` on sliders that trigger real work); with ``button``
+    only when it is clicked.  The panel draws once when created.  ``panel.redraw()`` redraws
+    programmatically (tests, and a notebook's "run all") and returns what ``draw`` returned;
+    ``panel.figure`` is the figure the last redraw showed (None if none).
     """
     out = widgets.Output()
 
-    @shows_errors(out)
     def redraw(*_: Any) -> Any:
-        return draw(**{name: control.value for name, control in controls.items()})
+        values = {name: control.value for name, control in controls.items()}
+        result, figures = _run_in_output(out, draw, **values)
+        panel.figure = figures[-1] if figures else None  # type: ignore[attr-defined]
+        return result
 
     box_type = widgets.VBox if layout == "vertical" else widgets.HBox
     children: list[widgets.Widget] = list(controls.values())
@@ -96,6 +158,7 @@ def live_panel(
     panel = widgets.VBox([box_type(children), out])
     panel.redraw = redraw  # type: ignore[attr-defined]
     panel.output = out  # type: ignore[attr-defined]
+    panel.figure = None  # type: ignore[attr-defined]
     redraw()
     return panel
 
@@ -217,7 +280,15 @@ def live_run_panel(
         for name in REPEATED_MNIST_SETTINGS:
             del controls[name]
     button = widgets.Button(description="Run", button_style="primary", icon="play")
-    plot_output, log_output = widgets.Output(), widgets.Output()
+    plot_output = widgets.Output()
+    # The log goes beside the controls where there is room for a progress bar with its text
+    # (LOG_WIDTH), else it wraps below them; it never shrinks the controls (which it used to
+    # cover) and scrolls past LOG_HEIGHT.
+    log_output = widgets.Output(
+        layout=widgets.Layout(
+            flex=f"1 1 {LOG_WIDTH}", min_width="0", max_height=LOG_HEIGHT, overflow="auto"
+        )
+    )
     cached = list(cached_runs or [])
     data_cache: dict[tuple[Any, ...], ExperimentData] = {}
 
@@ -227,11 +298,12 @@ def live_run_panel(
 
     def redraw(run: RunRecord, total_rounds: int) -> None:
         same_b = [r for r in cached if r.b == run.b]
+        # not pyplot's: the progress bar and the log send widget messages all through the run
+        fig = panel_figure(figsize=LIVE_RUN_FIGSIZE, layout="constrained")
+        plot_live_run(run, same_b, total_rounds=total_rounds, ax=fig.subplots())
         with plot_output:
             plot_output.clear_output(wait=True)
-            fig = plot_live_run(run, same_b, total_rounds=total_rounds).figure
             display(fig)
-            plt.close(fig)
         panel.figures_drawn += 1
 
     @shows_errors(log_output)
@@ -267,8 +339,9 @@ def live_run_panel(
         return record
 
     button.on_click(run)
-    column = widgets.VBox([*controls.values(), button])
-    panel = widgets.VBox([widgets.HBox([column, log_output]), plot_output])
+    column = widgets.VBox([*controls.values(), button], layout=widgets.Layout(flex="0 0 auto"))
+    top = widgets.HBox([column, log_output], layout=widgets.Layout(flex_flow="row wrap"))
+    panel = widgets.VBox([top, plot_output])
     panel.controls = controls  # type: ignore[attr-defined]
     panel.button = button  # type: ignore[attr-defined]
     panel.plot_output = plot_output  # type: ignore[attr-defined]

@@ -55,7 +55,7 @@ def ensure_mnist_source() -> str:
 def time_paper_round(source: str) -> dict[str, object]:
     import torch
 
-    from bbal_tutorial.loop import prepare_data, run_round
+    from bbal_tutorial.loop import first_round, prepare_data
     from bbal_tutorial.presets import make_config
 
     config = make_config("paper", "repeated-mnist", acquisition="batchbald", data_source=source)
@@ -65,14 +65,7 @@ def time_paper_round(source: str) -> dict[str, object]:
     device = torch.device("cuda")
     torch.cuda.synchronize()
     start = time.perf_counter()
-    record = run_round(
-        config,
-        experiment,
-        list(experiment.initial_indices),
-        list(experiment.pool_indices),
-        0,
-        device=device,
-    )
+    record = first_round(config, experiment, device=device)
     torch.cuda.synchronize()
     return {
         "gpu": torch.cuda.get_device_name(),

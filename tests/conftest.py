@@ -1,5 +1,6 @@
 """Test-wide settings (no network, no display, quiet progress bars) and shared fixtures."""
 
+import dataclasses
 import os
 
 import numpy as np
@@ -12,7 +13,32 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("TQDM_DISABLE", "1")
 
 # after the settings above: tqdm reads TQDM_DISABLE when it is imported
-from bbal_tutorial.results import RunRecord  # noqa: E402
+from bbal_tutorial.presets import make_config  # noqa: E402
+from bbal_tutorial.results import TIMING_FIELDS, RunRecord, load_results  # noqa: E402
+
+#: Teaching-preset settings small enough that a run trains in about a second on the offline
+#: MNIST sample (one epoch of 64 draws, K = 2).
+TINY_SETTINGS = dict(
+    label_budget=22,
+    mc_samples=2,
+    test_mc_samples=2,
+    validation_mc_samples=1,
+    max_epochs=1,
+    samples_per_epoch=64,
+    max_train_images=200,
+    validation_size=32,
+)
+#: ... with several rounds per run (b = 2 from 20 labels to 28: 5 rounds), for the sweep engines.
+TINY_SWEEP_SETTINGS = dict(
+    TINY_SETTINGS,
+    label_budget=28,
+    acquisition_size=2,
+    max_train_images=120,
+    validation_size=16,
+    max_test_size=100,
+    num_samples=200,
+    data_source="sample",
+)
 
 
 def make_dirichlet_log_probs(N, K, C, seed, dtype=torch.float64, alpha=0.5):
@@ -140,3 +166,44 @@ def exercise_check(capsys):
     """:class:`ExerciseCheckContract`: ``exercise_check.passes(check, solution)`` and
     ``exercise_check.fails_with_hint(check, wrong, hint)``."""
     return ExerciseCheckContract(capsys)
+
+
+@pytest.fixture(scope="session")
+def tiny_settings():
+    """:data:`TINY_SETTINGS` (a copy): teaching runs that train in about a second."""
+    return dict(TINY_SETTINGS)
+
+
+@pytest.fixture(scope="session")
+def tiny_sweep_settings():
+    """:data:`TINY_SWEEP_SETTINGS` (a copy): tiny runs of five rounds each."""
+    return dict(TINY_SWEEP_SETTINGS)
+
+
+@pytest.fixture(scope="session")
+def tiny_sweep():
+    """A sweep of two tiny runs, BALD and BatchBALD on Repeated MNIST (the offline sample), as
+    ``reproduce`` lists its jobs: ``(file name, config)`` pairs."""
+    return [
+        (
+            f"tiny-{m}.json",
+            make_config("teaching", "repeated-mnist", acquisition=m, **TINY_SWEEP_SETTINGS),
+        )
+        for m in ("bald", "batchbald")
+    ]
+
+
+def _without_timings(path):
+    run = load_results(path)
+    rounds = [
+        {k: v for k, v in dataclasses.asdict(r).items() if k not in TIMING_FIELDS}
+        for r in run.rounds
+    ]
+    return run.finished is not None, run.initial_indices, rounds
+
+
+@pytest.fixture(scope="session")
+def without_timings():
+    """``without_timings(path)``: what must not depend on the engine that made a results file
+    (finished or not, the initial labels, every round's record but its timings)."""
+    return _without_timings

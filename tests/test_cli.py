@@ -1,29 +1,15 @@
-from dataclasses import asdict
-
 import pytest
 
 from bbal_tutorial import cli, sweeps
 from bbal_tutorial.presets import PRESETS, make_config
-from bbal_tutorial.results import TIMING_FIELDS, load_results, save_results
-
-# Small enough to train in seconds on the offline MNIST sample.
-TINY = dict(
-    label_budget=22,
-    mc_samples=2,
-    test_mc_samples=2,
-    validation_mc_samples=1,
-    max_epochs=1,
-    samples_per_epoch=64,
-    max_train_images=200,
-    validation_size=32,
-)
+from bbal_tutorial.results import load_results, save_results
 
 
 @pytest.fixture
-def tiny_teaching_preset(monkeypatch):
+def tiny_teaching_preset(monkeypatch, tiny_settings):
     """Shrink the teaching preset so that CLI runs train in seconds."""
     for dataset, settings in PRESETS["teaching"].items():
-        monkeypatch.setitem(PRESETS["teaching"], dataset, {**settings, **TINY})
+        monkeypatch.setitem(PRESETS["teaching"], dataset, {**settings, **tiny_settings})
 
 
 def test_run_writes_results_and_prints_a_summary(tmp_path, capsys, tiny_teaching_preset):
@@ -194,9 +180,9 @@ def test_plot_writes_a_figure(tmp_path, capsys, run_record):
 
 
 def test_demo_runs_three_methods_and_writes_a_figure(
-    tmp_path, monkeypatch, capsys, tiny_teaching_preset
+    tmp_path, monkeypatch, capsys, tiny_teaching_preset, tiny_settings
 ):
-    monkeypatch.setattr(cli, "DEMO_OVERRIDES", TINY)
+    monkeypatch.setattr(cli, "DEMO_OVERRIDES", tiny_settings)
     assert cli.main(["demo", "--out-dir", str(tmp_path), "--quiet"]) == 0
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == [
@@ -209,23 +195,17 @@ def test_demo_runs_three_methods_and_writes_a_figure(
     assert "Figure:" in printed and "distinct images per batch" in printed
 
 
-def test_parallel_reproduce_writes_the_same_results_as_serial(tmp_path, monkeypatch):
-    jobs = [
-        (f"tiny-{m}.json", make_config("teaching", "repeated-mnist", acquisition=m, **TINY))
-        for m in ("bald", "batchbald")
-    ]
-    monkeypatch.setattr(sweeps, "reproduce_jobs", lambda experiments, seeds: jobs)
+def test_parallel_reproduce_writes_the_same_results_as_serial(
+    tmp_path, monkeypatch, tiny_sweep, without_timings
+):
+    monkeypatch.setattr(sweeps, "reproduce_jobs", lambda experiments, seeds: tiny_sweep)
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     for jobs_flag, folder in (("1", "serial"), ("2", "parallel")):
         out = tmp_path / folder
         assert cli.main(["reproduce", "--out-dir", str(out), "--jobs", jobs_flag, "--quiet"]) == 0
-    for name, _ in jobs:
-        serial = load_results(tmp_path / "serial" / name).rounds
-        parallel = load_results(tmp_path / "parallel" / name).rounds
-        strip = TIMING_FIELDS
-        assert [{k: v for k, v in asdict(r).items() if k not in strip} for r in serial] == [
-            {k: v for k, v in asdict(r).items() if k not in strip} for r in parallel
-        ]
+    for name, _ in tiny_sweep:
+        serial = without_timings(tmp_path / "serial" / name)
+        assert without_timings(tmp_path / "parallel" / name) == serial
 
 
 def test_reproduce_rejects_bad_jobs(tmp_path, capsys):
@@ -236,14 +216,10 @@ def test_reproduce_rejects_bad_jobs(tmp_path, capsys):
 @pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_reproduce_on_a_local_dask_cluster_writes_the_same_results_as_serial(
-    tmp_path, monkeypatch, capsys
+    tmp_path, monkeypatch, capsys, tiny_sweep, without_timings
 ):
     pytest.importorskip("distributed")
-    jobs = [
-        (f"tiny-{m}.json", make_config("teaching", "repeated-mnist", acquisition=m, **TINY))
-        for m in ("bald", "batchbald")
-    ]
-    monkeypatch.setattr(sweeps, "reproduce_jobs", lambda experiments, seeds: jobs)
+    monkeypatch.setattr(sweeps, "reproduce_jobs", lambda experiments, seeds: tiny_sweep)
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     for flags, folder in (
         (["--jobs", "1"], "serial"),
@@ -253,9 +229,6 @@ def test_reproduce_on_a_local_dask_cluster_writes_the_same_results_as_serial(
         assert cli.main(["reproduce", "--out-dir", str(out), *flags, "--quiet"]) == 0
     printed = capsys.readouterr().out
     assert printed.count("labels to reach 90%") == 4  # a line per finished run, twice
-    for name, _ in jobs:
-        serial = load_results(tmp_path / "serial" / name).rounds
-        dask = load_results(tmp_path / "dask" / name).rounds
-        assert [{k: v for k, v in asdict(r).items() if k not in TIMING_FIELDS} for r in serial] == [
-            {k: v for k, v in asdict(r).items() if k not in TIMING_FIELDS} for r in dask
-        ]
+    for name, _ in tiny_sweep:
+        serial = without_timings(tmp_path / "serial" / name)
+        assert without_timings(tmp_path / "dask" / name) == serial

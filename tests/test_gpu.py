@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from bbal_tutorial.acquisition import get_batchbald_batch
-from bbal_tutorial.loop import prepare_data, run_experiment, run_round
+from bbal_tutorial.loop import first_round, prepare_data, run_experiment
 from bbal_tutorial.models import make_model, predict_log_probs
 from bbal_tutorial.presets import make_config
 
@@ -88,14 +88,7 @@ def test_paper_preset_round_timing_on_cuda(capsys):
     config = make_config("paper", "repeated-mnist", acquisition="batchbald")
     experiment = prepare_data(config)
     start = time.perf_counter()
-    record = run_round(
-        config,
-        experiment,
-        list(experiment.initial_indices),
-        list(experiment.pool_indices),
-        0,
-        device=torch.device("cuda"),
-    )
+    record = first_round(config, experiment, device=torch.device("cuda"))
     seconds = time.perf_counter() - start
     assert len(record.acquired_indices) == config.acquisition_size
     with capsys.disabled():

@@ -8,6 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
+from bbal_tutorial.lessons import acquisition_size
 from bbal_tutorial.lessons.acquisition_size import (
     acquisition_size_curves_panel,
     ceiling_summary,
@@ -125,8 +126,10 @@ def cached_run(run_record):
 
 
 def test_acquisition_size_curves_panel_redraws_the_cached_curves_of_the_chosen_b(
-    cached_run, capsys
+    cached_run, capsys, monkeypatch
 ):
+    shown = []  # the panel shows a figure pyplot does not track (see bbal_tutorial.widgets)
+    monkeypatch.setattr(acquisition_size, "display", shown.append)
     runs = [
         cached_run("bald", 1, 0, [0.5, 0.6, 0.7, 0.8]),
         cached_run("bald", 5, 0, [0.5, 0.7, 0.75]),
@@ -138,14 +141,15 @@ def test_acquisition_size_curves_panel_redraws_the_cached_curves_of_the_chosen_b
     panel = acquisition_size_curves_panel(runs, acquisition_size=5, target=0.8)
     slider = panel.controls["acquisition_size"]
     assert list(slider.options) == [1, 5, 10] and not slider.continuous_update
-    labels = [t.get_text() for t in plt.gca().get_legend().get_texts()]
+    labels = [t.get_text() for t in shown[-1].axes[0].get_legend().get_texts()]
     assert labels == ["BALD (b=1)", "BALD (b=5)", "BatchBALD (b=5)"]
     assert "batchbald (b=5) reaches 80% at [25] labels (median 25)" in capsys.readouterr().out
 
     slider.value = 10
-    labels = [t.get_text() for t in plt.gca().get_legend().get_texts()]
+    assert len(shown) == 2 and not plt.get_fignums()
+    labels = [t.get_text() for t in shown[-1].axes[0].get_legend().get_texts()]
     assert labels == ["BALD (b=1)", "BALD (b=10)", "BatchBALD (b=10)"]  # random is not shown
-    assert "b = 10" in plt.gca().get_title()
+    assert "b = 10" in shown[-1].axes[0].get_title()
     out = capsys.readouterr().out
     assert "bald (b=10) reaches 80% at [None] labels (median never)" in out
     with pytest.raises(ValueError, match="no cached runs"):

@@ -10,22 +10,32 @@ import torch
 from matplotlib.collections import PathCollection
 from matplotlib.colors import to_hex
 
+from bbal_tutorial.acquisition import acquire
 from bbal_tutorial.data import load_dataset, make_splits
-from bbal_tutorial.information import batch_mutual_information
+from bbal_tutorial.information import batch_mutual_information, epig, mutual_information
+from bbal_tutorial.lessons.double_counting import two_points_log_probs
 from bbal_tutorial.lessons.limitations import (
+    INITIAL_ROW,
+    UnbalancedPoolRun,
     batch_information_by_k,
     class_shares,
     confident_pseudo_labels,
+    epig_regions,
+    format_summary,
     oversampling_ratios,
     per_class_accuracy,
+    plot_bald_and_epig_diagrams,
     plot_class_shares,
     plot_information_by_k,
     plot_oversampling_ratios,
     pseudo_label_round,
     reweighted_accuracy,
     subsample_by_class,
+    summarise_runs,
     train_and_test,
+    unbalanced_pool_run,
 )
+from bbal_tutorial.models import predict_log_probs
 from bbal_tutorial.plotting import METHOD_COLOURS, REFERENCE_COLOUR
 
 # --------------------------------------------------------------------------------------------------
@@ -220,6 +230,145 @@ def test_pseudo_label_round_retrains_with_the_models_own_confident_labels():
     again = pseudo_label_round(*args, epochs=2, k=3, per_class=2, seed=0)
     assert again.pseudo.indices == result.pseudo.indices
     assert torch.equal(again.accuracy_after_C, result.accuracy_after_C)
+
+
+# --------------------------------------------------------------------------------------------------
+# the unbalanced pool with EPIG
+
+TINY_COUNTS = {c: 2 if c >= 5 else 12 for c in range(10)}  # 70 images, digits 5-9 rare
+TINY_RUN = {
+    "counts": TINY_COUNTS,
+    "initial_labels": 20,
+    "acquisition_size": 6,
+    "targets_per_class": 2,
+    "k": 4,
+    "test_k": 2,
+    "epochs": 1,
+    "num_samples": 100,
+}
+
+
+@pytest.fixture(scope="module")
+def sample_and_test():
+    data = load_dataset("mnist", source="sample")
+    test = subsample_by_class(data.test_y_M, dict.fromkeys(range(10), 5), seed=0)
+    return data.train_x_N_1_H_W, data.train_y_N, data.test_x_M_1_H_W[test], data.test_y_M[test]
+
+
+def test_unbalanced_pool_run_repeats_section_1_and_adds_epig(sample_and_test):
+    x, y, test_x, test_y = sample_and_test
+    run = unbalanced_pool_run(x, y, test_x, test_y, seed=3, **TINY_RUN)
+    # section 1's cells, by hand: the same pool, model, masks and picks
+    unbalanced = subsample_by_class(y, TINY_COUNTS, seed=3)
+    labelled, pool = torch.tensor(unbalanced[:20]), torch.tensor(unbalanced[20:])
+    model, start_C = train_and_test(x[labelled], y[labelled], test_x, test_y, epochs=1, k=2, seed=3)
+    torch.manual_seed(3)
+    model.redraw_masks()
+    log_probs = predict_log_probs(model, x[pool], 4, progress=False)
+    assert torch.equal(run.initial_accuracy_C, start_C)
+    assert torch.equal(run.pool_labels, y[pool])
+    for name in ("random", "bald", "batchbald"):
+        chosen = pool[acquire(name, log_probs, 6, seed=3, num_samples=100).indices]
+        assert torch.equal(run.acquired_indices[name], chosen), name
+    # EPIG: a balanced target sample outside the pool, predicted with the pool's K masks
+    targets = run.target_indices
+    assert torch.bincount(y[targets], minlength=10).tolist() == [2] * 10
+    assert not set(targets.tolist()) & set(unbalanced)
+    target_log_probs = predict_log_probs(model, x[targets], 4, progress=False)
+    scores = epig(log_probs, target_log_probs)
+    assert torch.equal(run.acquired_indices["epig"], pool[scores.topk(6).indices])
+    for name, chosen in run.acquired_indices.items():
+        assert set(chosen.tolist()) <= set(pool.tolist()) and len(set(chosen.tolist())) == 6
+        assert torch.equal(run.acquired_labels[name], y[chosen])
+        assert run.accuracy_C[name].shape == (10,)
+    again = unbalanced_pool_run(x, y, test_x, test_y, methods=["epig"], seed=3, **TINY_RUN)
+    assert torch.equal(again.accuracy_C["epig"], run.accuracy_C["epig"])
+
+
+def test_unbalanced_pool_run_targets_from_the_pool_and_without_epig(sample_and_test):
+    x, y, test_x, test_y = sample_and_test
+    settings = TINY_RUN
+    run = unbalanced_pool_run(
+        x, y, test_x, test_y, methods=["epig"], target_source="pool", seed=1, **settings
+    )
+    unbalanced = subsample_by_class(y, TINY_COUNTS, seed=1)
+    assert len(run.target_indices) == 20
+    assert set(run.target_indices.tolist()) <= set(unbalanced[20:])
+    no_epig = unbalanced_pool_run(x, y, test_x, test_y, methods=["random"], seed=1, **settings)
+    assert len(no_epig.target_indices) == 0 and list(no_epig.accuracy_C) == ["random"]
+    with pytest.raises(ValueError, match="target_source"):
+        unbalanced_pool_run(x, y, test_x, test_y, target_source="test", **settings)
+    with pytest.raises(ValueError, match="initial_labels"):
+        unbalanced_pool_run(x, y, test_x, test_y, **settings | {"initial_labels": 70})
+
+
+def test_summarise_runs_by_hand():
+    def run(accuracy_epig, labels_epig):
+        return UnbalancedPoolRun(
+            pool_labels=torch.tensor([0, 0, 0, 1]),  # class 1 rare, 75% common
+            target_indices=torch.zeros(0, dtype=torch.long),
+            initial_accuracy_C=torch.tensor([0.5, 0.0], dtype=torch.float64),
+            acquired_indices={"epig": torch.tensor([7, 8])},
+            acquired_labels={"epig": torch.tensor(labels_epig)},
+            accuracy_C={"epig": torch.tensor(accuracy_epig, dtype=torch.float64)},
+        )
+
+    summary = summarise_runs([run([1.0, 0.5], [0, 1]), run([0.5, 0.5], [1, 1])], [1])
+    assert list(summary) == [INITIAL_ROW, "epig", "pool"]
+    assert summary["epig"]["balanced"].tolist() == [0.75, 0.5]
+    assert summary["epig"]["pool-like"].tolist() == [0.875, 0.5]
+    assert summary["epig"]["rare"].tolist() == [0.5, 0.5]
+    assert summary["epig"]["common"].tolist() == [1.0, 0.5]
+    assert summary["epig"]["common share"].tolist() == [0.5, 0.0]
+    assert summary[INITIAL_ROW]["balanced"].tolist() == [0.25, 0.25]
+    assert torch.isnan(summary[INITIAL_ROW]["common share"]).all()
+    assert summary["pool"] == {"common share": pytest.approx(torch.tensor([0.75, 0.75]))}
+    with pytest.raises(ValueError, match="no runs"):
+        summarise_runs([], [1])
+    with pytest.raises(ValueError, match="some but not all"):
+        summarise_runs([run([1.0, 0.5], [0, 1])], [0, 1])
+
+
+def test_format_summary_prints_the_mean_and_range_per_method():
+    summary = {
+        INITIAL_ROW: {
+            "balanced": torch.tensor([0.25, 0.75]),
+            "common share": torch.tensor([torch.nan] * 2),
+        },
+        "epig": {"balanced": torch.tensor([0.5, 0.7]), "common share": torch.tensor([0.6, 0.8])},
+        "pool": {"common share": torch.tensor([0.9, 0.9])},
+    }
+    header, initial, epig_row, pool = format_summary(summary, ["balanced", "common share"]).split(
+        "\n"
+    )
+    assert header.split() == ["balanced", "common", "share"]
+    assert initial.split() == ["initial", "labels", "only", "50.0%", "(25-75)"]
+    assert epig_row.split() == ["EPIG", "60.0%", "(50-70)", "70.0%", "(60-80)"]
+    assert pool.split() == ["pool", "90.0%", "(90-90)"]
+    one_run = {"bald": {"rare": torch.tensor([0.123])}}
+    assert format_summary(one_run, ["rare"]).split("\n")[1].split() == ["BALD", "12.3%"]
+
+
+@pytest.mark.parametrize("shift", [0, 1, 2, 4])
+def test_epig_regions_put_epig_in_the_centre(shift):
+    log_probs = two_points_log_probs(shift)
+    regions = epig_regions(log_probs)
+    assert len(regions) == 11 and "I[y;y*;w]" in regions and "H[y*]" in regions
+    assert regions["I[y;y*|w]"] == pytest.approx(0, abs=1e-12)  # independent given w
+    assert regions["I[y;y*;w]"] == pytest.approx(float(epig(log_probs[:1], log_probs[1:])[0]))
+    bald = regions["I[y;w|y*]"] + regions["I[y;y*;w]"]
+    assert bald == pytest.approx(float(mutual_information(log_probs[:1])[0]))
+
+
+def test_bald_and_epig_diagrams_shade_each_scores_regions():
+    fig = plot_bald_and_epig_diagrams(two_points_log_probs(1), title="shift 1")
+    bald_ax, epig_ax = fig.axes
+    assert "BALD" in bald_ax.get_title() and "0.69" in bald_ax.get_title()
+    assert "EPIG" in epig_ax.get_title() and "0.13" in epig_ax.get_title()
+    texts = " ".join(t.get_text() for t in epig_ax.texts)
+    assert "y^*" in texts and "y*" not in texts  # y* written with a superscript star
+    assert fig._suptitle.get_text() == "shift 1"
+    plt.close("all")
 
 
 # --------------------------------------------------------------------------------------------------

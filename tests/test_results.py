@@ -2,6 +2,7 @@
 
 import json
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,26 @@ from bbal_tutorial.results import (
     write_json_atomic,
 )
 
-COMMITTED = sorted((Path(__file__).resolve().parents[1] / "results").glob("*.json"))
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _committed_results() -> list[Path]:
+    """The results files git tracks (runs still in progress in ``results/`` are not committed);
+    every ``results/*.json`` outside a git checkout."""
+    try:
+        listed = subprocess.run(
+            ["git", "ls-files", "results/*.json"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+    except (OSError, subprocess.CalledProcessError):
+        return sorted((REPO / "results").glob("*.json"))
+    return sorted(REPO / name for name in listed)
+
+
+COMMITTED = _committed_results()
 
 
 def _reaching(*accuracies):
@@ -51,8 +71,10 @@ def _acquiring(*batches, accuracies=None):
 
 
 #: Fields added to the results format after files were committed, and what a file without them
-#: reads as (its data folder and provenance note, and each round's CPU seconds: not recorded).
+#: reads as (its data folder and provenance note, and each round's CPU seconds: not recorded;
+#: ``min_epochs``: 1, the behaviour before the setting existed).
 ADDED_FIELDS = {"dataset_dir": "", "dataset_provenance": ""}
+ADDED_CONFIG_FIELDS = {"min_epochs": 1}
 ADDED_ROUND_FIELDS = {"cpu_seconds": None}
 
 
@@ -68,6 +90,9 @@ def test_every_committed_results_file_round_trips_exactly():
         for key, absent in ADDED_FIELDS.items():
             if key not in expected:
                 assert written.pop(key) == absent, (path.name, key)
+        for key, absent in ADDED_CONFIG_FIELDS.items():
+            if key not in expected["config"]:
+                assert written["config"].pop(key) == absent, (path.name, key)
         for record, raw_record in zip(written["rounds"], expected["rounds"], strict=True):
             for key, absent in ADDED_ROUND_FIELDS.items():
                 if key not in raw_record:

@@ -6,14 +6,13 @@ import os
 import signal
 import threading
 import time
-from dataclasses import asdict
 
 import pytest
 
 from bbal_tutorial import cli, sweeps
 from bbal_tutorial.config import data_key
 from bbal_tutorial.presets import EXPERIMENTS, experiment_config, make_config
-from bbal_tutorial.results import TIMING_FIELDS, load_results, save_results
+from bbal_tutorial.results import save_results
 
 
 def test_reproduce_jobs_cover_every_experiment_but_the_download_only_ones():
@@ -114,43 +113,14 @@ def test_reproduce_leaves_complete_runs_alone(tmp_path, recorded, monkeypatch, c
 # The Dask engine (reproduce --scheduler): a LocalCluster of single-threaded worker processes
 # ------------------------------------------------------------------------------------------------
 
-#: Tiny runs of several rounds each (b = 2 from 20 labels to 28: 5 rounds), a second or so each.
-TINY_DASK = dict(
-    label_budget=28,
-    acquisition_size=2,
-    mc_samples=2,
-    test_mc_samples=2,
-    validation_mc_samples=1,
-    max_epochs=1,
-    samples_per_epoch=64,
-    max_train_images=120,
-    validation_size=16,
-    max_test_size=100,
-    num_samples=200,
-    data_source="sample",
-)
-
-
-def _tiny_jobs():
-    return [
-        (f"tiny-{m}.json", make_config("teaching", "repeated-mnist", acquisition=m, **TINY_DASK))
-        for m in ("bald", "batchbald")
-    ]
-
-
-def _without_timings(path):
-    run = load_results(path)
-    rounds = [{k: v for k, v in asdict(r).items() if k not in TIMING_FIELDS} for r in run.rounds]
-    return run.finished is not None, run.initial_indices, rounds
-
 
 @pytest.fixture(scope="module")
-def serial_records(tmp_path_factory):
+def serial_records(tmp_path_factory, tiny_sweep, without_timings):
     """The tiny sweep run in this process, single-threaded: the reference every engine meets."""
     out = tmp_path_factory.mktemp("serial")
     with sweeps._single_threaded():
-        sweeps.run_many(_tiny_jobs(), out, progress=False)
-    return {name: _without_timings(out / name) for name, _ in _tiny_jobs()}
+        sweeps.run_many(tiny_sweep, out, progress=False)
+    return {name: without_timings(out / name) for name, _ in tiny_sweep}
 
 
 @pytest.fixture
@@ -164,19 +134,23 @@ def cluster():
 
 @pytest.mark.slow
 @pytest.mark.timeout(600)
-def test_dask_sweep_writes_the_same_records_as_one_process(tmp_path, cluster, serial_records):
+def test_dask_sweep_writes_the_same_records_as_one_process(
+    tmp_path, cluster, serial_records, tiny_sweep, without_timings
+):
     paths = sweeps.run_on_dask(
-        _tiny_jobs(), tmp_path, scheduler=cluster.scheduler_address, progress=False
+        tiny_sweep, tmp_path, scheduler=cluster.scheduler_address, progress=False
     )
-    assert paths == [tmp_path / name for name, _ in _tiny_jobs()]
-    for name, _ in _tiny_jobs():
-        assert _without_timings(tmp_path / name) == serial_records[name]
+    assert paths == [tmp_path / name for name, _ in tiny_sweep]
+    for name, _ in tiny_sweep:
+        assert without_timings(tmp_path / name) == serial_records[name]
     assert not list(tmp_path.glob(".*.tmp")), "a temporary file was left behind"
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(600)
-def test_a_killed_worker_loses_nothing_and_the_sweep_completes(tmp_path, cluster, serial_records):
+def test_a_killed_worker_loses_nothing_and_the_sweep_completes(
+    tmp_path, cluster, serial_records, tiny_sweep, without_timings
+):
     distributed = pytest.importorskip("distributed")
     killed = threading.Event()
 
@@ -199,26 +173,26 @@ def test_a_killed_worker_loses_nothing_and_the_sweep_completes(tmp_path, cluster
 
     killer = threading.Thread(target=kill_a_worker_mid_run, daemon=True)
     killer.start()
-    sweeps.run_on_dask(_tiny_jobs(), tmp_path, scheduler=cluster.scheduler_address, progress=False)
+    sweeps.run_on_dask(tiny_sweep, tmp_path, scheduler=cluster.scheduler_address, progress=False)
     killer.join(timeout=10)
     assert killed.is_set(), "the sweep finished before a worker could be killed"
     # the same command again: everything is complete, nothing is recomputed
     before = {p.name: p.read_bytes() for p in tmp_path.glob("tiny-*.json")}
     sweeps.run_on_dask(
-        [(n, c) for n, c in _tiny_jobs() if not sweeps._is_complete(tmp_path / n, c)],
+        [(n, c) for n, c in tiny_sweep if not sweeps._is_complete(tmp_path / n, c)],
         tmp_path,
         scheduler=cluster.scheduler_address,
         progress=False,
     )
     assert {p.name: p.read_bytes() for p in tmp_path.glob("tiny-*.json")} == before
-    for name, _ in _tiny_jobs():
-        assert _without_timings(tmp_path / name) == serial_records[name]
+    for name, _ in tiny_sweep:
+        assert without_timings(tmp_path / name) == serial_records[name]
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_an_interrupted_sweep_resumes_where_it_stopped(
-    tmp_path, cluster, serial_records, monkeypatch
+    tmp_path, cluster, serial_records, monkeypatch, tiny_sweep, without_timings
 ):
     real_save = sweeps.save_results
     saved = []
@@ -232,26 +206,26 @@ def test_an_interrupted_sweep_resumes_where_it_stopped(
     monkeypatch.setattr(sweeps, "save_results", save_then_stop)
     with pytest.raises(KeyboardInterrupt):
         sweeps.run_on_dask(
-            _tiny_jobs(), tmp_path, scheduler=cluster.scheduler_address, progress=False
+            tiny_sweep, tmp_path, scheduler=cluster.scheduler_address, progress=False
         )
     partial = {p.name: len(json.loads(p.read_text())["rounds"]) for p in tmp_path.glob("*.json")}
     assert sum(partial.values()) == 3 and not any(
-        _without_timings(tmp_path / name)[0] for name in partial
+        without_timings(tmp_path / name)[0] for name in partial
     )
     monkeypatch.setattr(sweeps, "save_results", real_save)
-    monkeypatch.setattr(sweeps, "reproduce_jobs", lambda experiments, seeds: _tiny_jobs())
+    monkeypatch.setattr(sweeps, "reproduce_jobs", lambda experiments, seeds: tiny_sweep)
     sweeps.reproduce(tmp_path, scheduler=cluster.scheduler_address, progress=False)
-    for name, _ in _tiny_jobs():
-        assert _without_timings(tmp_path / name) == serial_records[name]
+    for name, _ in tiny_sweep:
+        assert without_timings(tmp_path / name) == serial_records[name]
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_a_worker_without_the_data_fails_that_run_with_the_loaders_message(
-    tmp_path, cluster, capsys
+    tmp_path, cluster, capsys, tiny_sweep_settings
 ):
     config = make_config(
-        "teaching", "emnist", acquisition="random", **{**TINY_DASK, "data_source": "auto"}
+        "teaching", "emnist", acquisition="random", **{**tiny_sweep_settings, "data_source": "auto"}
     )
     empty = tmp_path / "no-data"
     empty.mkdir()

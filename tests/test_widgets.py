@@ -37,6 +37,38 @@ def test_a_failing_panel_prints_the_traceback_instead_of_raising(monkeypatch, ca
     assert "ValueError: broken example" in capsys.readouterr().err
 
 
+def test_a_panel_draws_on_a_figure_pyplot_does_not_track():
+    # in a kernel, widget messages run pyplot's post_execute hooks on another thread: they draw
+    # every figure pyplot tracks, so a panel's figure must not be one of them
+    def draw(k: int):
+        fig = widgets.panel_figure(figsize=(3, 2))
+        fig.subplots().set_title(f"K = {k}")
+        return fig
+
+    slider = widgets.widgets.IntSlider(value=2, min=1, max=5)
+    panel = widgets.live_panel({"k": slider}, draw)
+    assert panel.figure.axes[0].get_title() == "K = 2"
+    slider.value = 3
+    assert panel.figure.axes[0].get_title() == "K = 3"
+    assert not plt.get_fignums()
+
+
+def test_in_a_kernel_a_panel_shows_its_own_figures_and_leaves_others_alone(monkeypatch):
+    shown = []
+    monkeypatch.setattr(widgets, "_in_kernel", lambda: True)
+    monkeypatch.setattr(widgets, "display", shown.append)
+    other = plt.figure()  # e.g. a figure a cell is drawing on the main thread
+
+    def draw(k: int):
+        plt.subplots()  # an older lesson's pyplot figure
+        return widgets.panel_figure()
+
+    panel = widgets.live_panel({"k": widgets.widgets.IntSlider(value=1)}, draw)
+    assert len(shown) == 2 and shown[-1] is panel.figure  # each once, the returned one last
+    # the pyplot one is closed (pyplot forgets it, as the inline backend does); the other stays
+    assert plt.get_fignums() == [other.number]
+
+
 # --------------------------------------------------------------------------------------------------
 # notebooks 04-07: the live re-run panel
 

@@ -43,6 +43,8 @@ Exercises and the checks they use (all importable from this package):
 ``check_power_acquisition(fn)``     ``fn(scores_N, b, coldness, generator) -> list[int]``
 ``check_labels_to_reach(fn)``       ``fn(labels, accuracies, target) -> int | None``
 ``check_acquired_label_entropy``    ``fn(labels, num_classes) -> float`` (nats)
+``check_epig_two_points(fn)``       ``fn(log_probs_K_C, target_log_probs_K_C) -> float``, EPIG
+                                    ``I[y; y*]`` of one pool point for one target (nats)
 ``check_choice(question, answer)``  a multiple-choice answer, ``"a"``, ``"b"``, ...
 =================================== =========================================================
 """
@@ -56,6 +58,7 @@ from bbal_tutorial.exercises.diagrams import (
 )
 from bbal_tutorial.exercises.dropout import check_consistent_masks
 from bbal_tutorial.exercises.duplicates import check_batchbald_greedy_step
+from bbal_tutorial.exercises.limitations import check_epig_two_points
 from bbal_tutorial.exercises.questions import QUESTIONS, Question, check_choice
 from bbal_tutorial.exercises.repeated_mnist import check_labels_to_reach
 
@@ -67,6 +70,7 @@ __all__ = [
     "check_batchbald_greedy_step",
     "check_choice",
     "check_consistent_masks",
+    "check_epig_two_points",
     "check_joint_entropy_two_points",
     "check_labels_to_reach",
     "check_power_acquisition",

@@ -13,6 +13,7 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from IPython.display import display
 from matplotlib.axes import Axes
 
 from bbal_tutorial.acquisition import acquire, get_bald_batch, get_batchbald_batch
@@ -24,7 +25,7 @@ from bbal_tutorial.plotting import (
     plot_learning_curves,
 )
 from bbal_tutorial.results import RunRecord, labels_to_reach_summary
-from bbal_tutorial.widgets import live_panel
+from bbal_tutorial.widgets import live_panel, panel_figure
 
 
 def plot_acquisition_size(
@@ -226,12 +227,15 @@ def acquisition_size_curves_panel(
             if (run.acquisition in methods and run.b == acquisition_size)
             or (run.acquisition, run.b) == reference
         ]
+        # a figure pyplot does not track (see bbal_tutorial.widgets), shown above its caption
+        fig = panel_figure(figsize=(7, 4.5), layout="constrained")
         plot_learning_curves(
             shown,
+            ax=fig.subplots(),
             target_accuracies=() if target is None else (target,),
             title=f"b = {acquisition_size}",
         )
-        plt.show()
+        display(fig)
         print(figure_caption(shown))
         if target is None:
             return

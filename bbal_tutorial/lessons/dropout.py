@@ -15,12 +15,13 @@ import numpy as np
 import seaborn as sns
 import torch
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
 from bbal_tutorial.information import check_log_probs, mutual_information, predictive_log_probs
 from bbal_tutorial.lessons.duplicates import REPEAT_COLOUR, batchbald_scores_given
 from bbal_tutorial.models import BayesianModule, predict_log_probs
 from bbal_tutorial.plotting import REFERENCE_COLOUR, _as_numpy, plural
-from bbal_tutorial.widgets import live_panel
+from bbal_tutorial.widgets import live_panel, panel_figure
 
 #: Font size (pt) of the candidate labels under the score-spread figure.
 CANDIDATE_LABEL_SIZE = 9
@@ -193,15 +194,15 @@ def score_spread_panel(
     }
     candidates = list(candidates)
 
-    def draw(k: int) -> None:
+    def draw(k: int) -> Figure:
         scores = {
             mode: repeated_candidate_scores(lp[:, :, :k], chosen)
             for mode, lp in log_probs_by_mode.items()
         }
         first = next(iter(scores))
         order = sorted(candidates, key=lambda i: -float(scores[first]["batchbald"][:, i].mean()))
-        fig, axes = plt.subplots(2, len(scores), figsize=(6 * len(scores), 7.2), sharey="row")
-        axes = np.atleast_2d(axes).reshape(2, len(scores))
+        fig = panel_figure(figsize=(6 * len(scores), 7.2))
+        axes = fig.subplots(2, len(scores), sharey="row", squeeze=False)
         for row, (quantity, label) in enumerate(
             [("bald", "BALD  I(y_x; w)"), ("batchbald", "BatchBALD  I(y_S, y_x; w)")]
         ):
@@ -231,6 +232,7 @@ def score_spread_panel(
                 f"{s['differences']:>9.3f}{s['top pick agreement']:>13.0%}"
                 f"{s['flagged top picks']:>18.0%}"
             )
+        return fig
 
     panel = live_panel(controls, draw)
     panel.controls = controls  # type: ignore[attr-defined]

@@ -7,6 +7,12 @@ Three limitations, each measured rather than asserted:
   classes, :func:`class_shares` and :func:`oversampling_ratios` compare what a method acquires
   with the pool's class frequencies, and :func:`per_class_accuracy` /
   :func:`reweighted_accuracy` give a model's accuracy on a test set with any class frequencies.
+  :func:`unbalanced_pool_run` repeats that experiment for one seed with any acquisition
+  functions, EPIG among them (its target inputs a balanced sample outside the pool, or the
+  pool), :func:`summarise_runs` collects the runs of several seeds (:func:`format_summary`
+  prints them); :func:`epig_regions`
+  and :func:`plot_bald_and_epig_diagrams` draw the information diagram of ``y``, ``y*`` and
+  ``w``, with BALD's and EPIG's regions.
 * **No use of the unlabelled data** -- :func:`confident_pseudo_labels` is the simplest way to use
   it: label the pool points the model is most sure about with its own prediction.
 * **A noisy estimator** -- :func:`batch_information_by_k` re-scores one batch under many draws of
@@ -27,13 +33,17 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
+from bbal_tutorial.acquisition import EPIG_ACQUISITIONS, acquire
 from bbal_tutorial.information import (
     batch_mutual_information,
     check_log_probs,
     predictive_log_probs,
+    three_variable_regions,
 )
+from bbal_tutorial.lessons.double_counting import plot_three_variable_diagram
 from bbal_tutorial.lessons.duplicate_pool import train_small_model
 from bbal_tutorial.models import BayesianModule, predict_log_probs
 from bbal_tutorial.plotting import (
@@ -187,6 +197,197 @@ def train_and_test(
         log_probs_M_K_C = predict_log_probs(model, test_x_M_1_H_W, k, progress=False)
     predictions_M = predictive_log_probs(log_probs_M_K_C).argmax(dim=1)
     return model, per_class_accuracy(predictions_M, test_y_M, num_classes)
+
+
+#: Where :func:`unbalanced_pool_run` takes EPIG's target inputs from.
+EPIG_TARGET_SOURCES = ("balanced", "pool")
+
+#: The row of :func:`summarise_runs` for the model trained on the initial labels alone.
+INITIAL_ROW = "initial labels only"
+
+
+@dataclass
+class UnbalancedPoolRun:
+    """One seed of the unbalanced-pool experiment (:func:`unbalanced_pool_run`). Indices index
+    the training set; per-class accuracies are on the test set; dicts are keyed by method."""
+
+    pool_labels: torch.Tensor  # the pool's labels (the initial labels taken out)
+    target_indices: torch.Tensor  # EPIG's target inputs x* (empty without an EPIG method)
+    initial_accuracy_C: torch.Tensor  # noqa: N815 (shape-suffixed names are the house style)
+    acquired_indices: dict[str, torch.Tensor]
+    acquired_labels: dict[str, torch.Tensor]
+    accuracy_C: dict[str, torch.Tensor]  # noqa: N815 (after retraining: initial + acquired)
+
+
+def unbalanced_pool_run(
+    x_N_1_H_W: torch.Tensor,
+    y_N: torch.Tensor,
+    test_x_M_1_H_W: torch.Tensor,
+    test_y_M: torch.Tensor,
+    *,
+    counts: Mapping[int, int],
+    initial_labels: int,
+    acquisition_size: int,
+    methods: Sequence[str] = ("random", "bald", "batchbald", "epig"),
+    targets_per_class: int = 10,
+    target_source: str = "balanced",
+    k: int = 10,
+    test_k: int = 5,
+    epochs: int = 10,
+    num_samples: int = 1_000,
+    num_classes: int = 10,
+    seed: int = 0,
+) -> UnbalancedPoolRun:
+    """Section 1's experiment for one seed, with any acquisition functions.
+
+    A pool with ``counts[c]`` images of class c (:func:`subsample_by_class`); its first
+    ``initial_labels`` (a random sample, so they follow the pool's density) are labelled and a
+    model is trained on them (:func:`train_and_test`); the pool is scored with ``k`` consistent
+    MC-dropout samples (masks drawn from ``seed``); each method acquires ``acquisition_size``
+    points in one go; a fresh model is trained on the initial plus acquired labels and tested.
+
+    EPIG's target inputs x* (``num_classes · targets_per_class`` of them) are predicted with the
+    *same* K masks as the pool, and come from ``target_source``: ``"balanced"``, the same number
+    of images of every class from the training images *outside* the pool (never the test set
+    that scores the methods; their labels are not used), or ``"pool"``, a random sample of the
+    pool itself (so EPIG targets the pool's unbalanced density). Deterministic given ``seed``;
+    the global random state is left as it was.
+    """
+    if target_source not in EPIG_TARGET_SOURCES:
+        raise ValueError(
+            f"target_source must be one of {EPIG_TARGET_SOURCES}, got {target_source!r}"
+        )
+    if not 0 <= initial_labels < sum(counts.values()):
+        raise ValueError(
+            f"initial_labels must lie in 0..{sum(counts.values()) - 1} (the pool must keep "
+            f"points), got {initial_labels}"
+        )
+    unbalanced = subsample_by_class(y_N, counts, seed=seed)
+    labelled_L = torch.tensor(unbalanced[:initial_labels], dtype=torch.long)
+    pool_P = torch.tensor(unbalanced[initial_labels:], dtype=torch.long)
+    test = (test_x_M_1_H_W, test_y_M)
+    settings = {"epochs": epochs, "k": test_k, "num_classes": num_classes, "seed": seed}
+    model, initial_accuracy_C = train_and_test(
+        x_N_1_H_W[labelled_L], y_N[labelled_L], *test, **settings
+    )
+    target_T = torch.zeros(0, dtype=torch.long)
+    if any(method in EPIG_ACQUISITIONS for method in methods):
+        per_class = dict.fromkeys(range(num_classes), targets_per_class)
+        if target_source == "balanced":
+            outside = sorted(set(range(len(y_N))) - set(unbalanced))
+            target_T = torch.tensor(
+                subsample_by_class(y_N, per_class, candidates=outside, seed=seed)
+            )
+        else:
+            order = torch.randperm(len(pool_P), generator=torch.Generator().manual_seed(seed))
+            target_T = pool_P[order[: num_classes * targets_per_class]]
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)  # the K masks that score the pool (and EPIG's targets)
+        model.redraw_masks()
+        log_probs_P_K_C = predict_log_probs(model, x_N_1_H_W[pool_P], k, progress=False)
+        # the masks persist until redrawn: sample k is the same network for pool and targets
+        target_log_probs = (
+            predict_log_probs(model, x_N_1_H_W[target_T], k, progress=False)
+            if len(target_T)
+            else None
+        )
+    acquired_indices, acquired_labels, accuracy_C = {}, {}, {}
+    for method in methods:
+        batch = acquire(
+            method,
+            log_probs_P_K_C,
+            acquisition_size,
+            seed=seed,
+            num_samples=num_samples,
+            target_log_probs_M_K_C=target_log_probs,
+        )
+        chosen = pool_P[torch.tensor(batch.indices, dtype=torch.long)]
+        acquired_indices[method], acquired_labels[method] = chosen, y_N[chosen]
+        train_T = torch.cat([labelled_L, chosen])
+        _, accuracy_C[method] = train_and_test(x_N_1_H_W[train_T], y_N[train_T], *test, **settings)
+    return UnbalancedPoolRun(
+        y_N[pool_P], target_T, initial_accuracy_C, acquired_indices, acquired_labels, accuracy_C
+    )
+
+
+def summarise_runs(
+    runs: Sequence[UnbalancedPoolRun], rare_classes: Sequence[int]
+) -> dict[str, dict[str, torch.Tensor]]:
+    """Per row (:data:`INITIAL_ROW`, then each method) and measure, one value per run (seed):
+
+    * ``"balanced"``: the mean per-class accuracy (every class counts the same);
+    * ``"pool-like"``: :func:`reweighted_accuracy` with the run's pool class shares;
+    * ``"rare"``, ``"common"``: the mean accuracy on the rare and on the other classes;
+    * ``"common share"``: the share of the acquired points in the common (over-represented)
+      classes (NaN for the initial row, which acquires nothing); for reference, the pool's own
+      share is the row ``"pool"`` (this measure only).
+
+    Values are float64 tensors of shape (len(runs),).
+    """
+    if not runs:
+        raise ValueError("no runs to summarise")
+    num_classes = len(runs[0].initial_accuracy_C)
+    rare = sorted(set(rare_classes))
+    common = [c for c in range(num_classes) if c not in rare]
+    if not rare or not common:
+        raise ValueError(f"rare_classes must be some but not all of 0..{num_classes - 1}")
+    common_T = torch.tensor(common)
+
+    def common_share(labels: torch.Tensor) -> float:
+        return float(torch.isin(labels, common_T).double().mean())
+
+    rows: dict[str, dict[str, list[float]]] = {}
+    for run in runs:
+        pool_shares_C = class_shares(run.pool_labels, num_classes)
+        by_row = {INITIAL_ROW: (run.initial_accuracy_C, None)} | {
+            m: (run.accuracy_C[m], run.acquired_labels[m]) for m in run.accuracy_C
+        }
+        for row, (accuracy_C, labels) in by_row.items():
+            values = rows.setdefault(row, {})
+            values.setdefault("balanced", []).append(float(accuracy_C.mean()))
+            pool_like = reweighted_accuracy(accuracy_C, pool_shares_C)
+            values.setdefault("pool-like", []).append(pool_like)
+            values.setdefault("rare", []).append(float(accuracy_C[rare].mean()))
+            values.setdefault("common", []).append(float(accuracy_C[common].mean()))
+            share = common_share(labels) if labels is not None else float("nan")
+            values.setdefault("common share", []).append(share)
+        rows.setdefault("pool", {}).setdefault("common share", []).append(
+            common_share(run.pool_labels)
+        )
+    return {
+        row: {name: torch.tensor(v, dtype=torch.float64) for name, v in values.items()}
+        for row, values in rows.items()
+    }
+
+
+def format_summary(
+    summary: Mapping[str, Mapping[str, torch.Tensor]],
+    measures: Sequence[str] = ("balanced", "pool-like", "rare", "common", "common share"),
+) -> str:
+    """:func:`summarise_runs`'s result as a text table: a row per method (display names), a
+    column per measure, each cell the mean over the runs in percent with the range after it,
+    ``"65.2% (59-72)"`` (the mean alone for one run); blank where a row lacks the measure or
+    has NaN (the initial labels acquire nothing)."""
+    cells = {
+        method_name(row): [_mean_and_range(values.get(measure)) for measure in measures]
+        for row, values in summary.items()
+    }
+    width = max(len(measure) for measure in measures)
+    width = max([width] + [len(cell) for row in cells.values() for cell in row])
+    name_width = max(len(name) for name in cells)
+    lines = [" " * name_width + "".join(f"  {measure:>{width}}" for measure in measures)]
+    for name, row in cells.items():
+        lines.append(f"{name:<{name_width}}" + "".join(f"  {cell:>{width}}" for cell in row))
+    return "\n".join(lines)
+
+
+def _mean_and_range(values: torch.Tensor | None) -> str:
+    if values is None or bool(torch.isnan(values).all()):
+        return ""
+    mean = f"{float(values.mean()):.1%}"
+    if len(values) == 1:
+        return mean
+    return f"{mean} ({100 * float(values.min()):.0f}-{100 * float(values.max()):.0f})"
 
 
 @dataclass
@@ -480,3 +681,54 @@ def plot_information_by_k(ks: Sequence[int], values_S_R: Any, ax: Axes | None = 
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="upper left")
     return ax
+
+
+# --------------------------------------------------------------------------------------------------
+# EPIG's information diagram: y, y* and w
+
+
+def epig_regions(log_probs_2_K_C: torch.Tensor) -> dict[str, float]:
+    """The seven regions of the information diagram of a pool point's label ``y``, a target's
+    label ``y*`` and the parameters ``w`` (rows 0 and 1 of ``log_probs_2_K_C``), in nats.
+
+    :func:`~bbal_tutorial.information.three_variable_regions` with the names ``y``, ``y*``,
+    ``w`` (keys such as ``"I[y;y*;w]"``). BALD is ``I[y;w] = I[y;w|y*] + I[y;y*;w]``, EPIG for
+    this one target ``I[y;y*] = I[y;y*|w] + I[y;y*;w]``, and ``I[y;y*|w] = 0`` (the labels are
+    independent given w): EPIG is the centre, the part of BALD that the target shares.
+    """
+    regions = three_variable_regions(log_probs_2_K_C)
+    return {key.replace("y1", "y").replace("y2", "y*"): value for key, value in regions.items()}
+
+
+#: The regions each score adds up (:func:`plot_bald_and_epig_diagrams`).
+_SCORE_REGIONS = {
+    "BALD": ("I[y;w|y*]", "I[y;y*;w]"),
+    "EPIG": ("I[y;y*;w]", "I[y;y*|w]"),
+}
+
+
+def plot_bald_and_epig_diagrams(log_probs_2_K_C: torch.Tensor, title: str | None = None) -> Figure:
+    """Two copies of the (schematic) information diagram of ``y``, ``y*`` and ``w``
+    (:func:`epig_regions`, drawn by
+    :func:`~bbal_tutorial.lessons.double_counting.plot_three_variable_diagram`): on the left
+    BALD's regions ``I[y;w]`` shaded, on the right EPIG's ``I[y;y*]``, each titled with its total.
+    """
+    regions = epig_regions(log_probs_2_K_C)
+    fig, axes = plt.subplots(1, 2, figsize=(9, 4.6), layout="constrained")
+    for ax, (score, keys) in zip(axes, _SCORE_REGIONS.items(), strict=True):
+        total = sum(regions[key] for key in keys)
+        formula = (
+            r"$\mathbb{I}(y;\boldsymbol{\omega})$" if score == "BALD" else r"$\mathbb{I}(y;y^*)$"
+        )
+        plot_three_variable_diagram(
+            regions,
+            names=("y", "y*", "w"),
+            ax=ax,
+            counts=dict.fromkeys(keys, 1),
+            title=f"{score} = {formula} = {total:.2f} nats (shaded)",
+        )
+        for text in ax.texts:  # the course's notation: y* as a superscript star
+            text.set_text(text.get_text().replace("y*", "y^*"))
+    if title:
+        fig.suptitle(title, fontsize=11)
+    return fig
