@@ -210,8 +210,13 @@ def plot_learning_curves(
     *,
     target_accuracies: Sequence[float] = (0.9,),
     title: str | None = None,
+    reference: tuple[str, int] | None = None,
 ) -> Axes:
-    """Test accuracy against labelled points: the median over seeds, with the quartiles shaded."""
+    """Test accuracy against labelled points: the median over seeds, with the quartiles shaded.
+
+    The runs of ``reference`` (acquisition, b), if any, are drawn as a grey dashed line labelled
+    "reference", so that a method shown at two acquisition sizes keeps one colour per line.
+    """
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4.5))
     groups = group_by_method(runs)
@@ -220,7 +225,11 @@ def plot_learning_curves(
     for (acquisition, b), group in groups.items():
         curves = [learning_curve(run) for run in group]
         label = seeds_label(acquisition, b, len(group))
-        plot_median_over_seeds(ax, curves, acquisition, label, marker=".")
+        if (acquisition, b) == reference:
+            style = {"color": REFERENCE_COLOUR, "linestyle": "--", "linewidth": 1.2}
+            plot_median_over_seeds(ax, curves, acquisition, f"{label} (reference)", **style)
+        else:
+            plot_median_over_seeds(ax, curves, acquisition, label, marker=".")
     for target in target_accuracies:
         ax.axhline(target, color="black", linestyle=":", linewidth=0.8)
     ax.set_xlabel("labelled points")

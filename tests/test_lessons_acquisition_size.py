@@ -13,10 +13,13 @@ from bbal_tutorial.lessons.acquisition_size import (
     acquisition_size_curves_panel,
     ceiling_summary,
     coldness_sweep,
+    median_curve_comparison,
+    paired_labels_to_reach,
     plot_acquisition_size,
     plot_coldness_sweep,
     plot_recorded_batch_scores,
 )
+from bbal_tutorial.plotting import REFERENCE_COLOUR
 
 
 def test_ceiling_summary_counts_picks_to_the_log_k_ceiling(run_record):
@@ -142,13 +145,17 @@ def test_acquisition_size_curves_panel_redraws_the_cached_curves_of_the_chosen_b
     slider = panel.controls["acquisition_size"]
     assert list(slider.options) == [1, 5, 10] and not slider.continuous_update
     labels = [t.get_text() for t in shown[-1].axes[0].get_legend().get_texts()]
-    assert labels == ["BALD (b=1)", "BALD (b=5)", "BatchBALD (b=5)"]
+    assert labels == ["BALD (b=1) (reference)", "BALD (b=5)", "BatchBALD (b=5)"]
+    # one colour per line: the reference is grey and dashed, BALD at b keeps BALD's colour
+    lines = shown[-1].axes[0].get_lines()[:3]
+    assert len({line.get_color() for line in lines}) == 3
+    assert lines[0].get_linestyle() == "--" and lines[0].get_color() == REFERENCE_COLOUR
     assert "batchbald (b=5) reaches 80% at [25] labels (median 25)" in capsys.readouterr().out
 
     slider.value = 10
     assert len(shown) == 2 and not plt.get_fignums()
     labels = [t.get_text() for t in shown[-1].axes[0].get_legend().get_texts()]
-    assert labels == ["BALD (b=1)", "BALD (b=10)", "BatchBALD (b=10)"]  # random is not shown
+    assert labels == ["BALD (b=1) (reference)", "BALD (b=10)", "BatchBALD (b=10)"]  # no random
     assert "b = 10" in shown[-1].axes[0].get_title()
     out = capsys.readouterr().out
     assert "bald (b=10) reaches 80% at [None] labels (median never)" in out
@@ -182,3 +189,37 @@ def test_coldness_interpolates_between_random_and_top_b_bald(near_duplicate_log_
         assert share[0] <= share[1] <= share[2]
     with pytest.raises(ValueError, match="repeats"):
         coldness_sweep(log_probs, original_N, 6, [1.0], repeats=0)
+
+
+def test_paired_labels_to_reach_compares_seed_by_seed(cached_run):
+    # n_labeled = 20 + b * round: at b = 10 the accuracies reach 0.8 at 30, 40 or never
+    runs = [
+        cached_run("batchbald", 10, 0, [0.5, 0.8]),  # 30
+        cached_run("bald", 10, 0, [0.5, 0.6, 0.8]),  # 40: BatchBALD fewer
+        cached_run("batchbald", 10, 1, [0.5, 0.6]),  # never
+        cached_run("bald", 10, 1, [0.5, 0.6]),  # never: the same
+        cached_run("batchbald", 10, 2, [0.5, 0.6]),  # never
+        cached_run("bald", 10, 2, [0.9]),  # 20: BatchBALD more
+        cached_run("batchbald", 40, 0, [0.9]),  # no BALD run at b = 40: no row
+        cached_run("bald", 1, 0, [0.9]),
+    ]
+    (row,) = paired_labels_to_reach(runs, 0.8)
+    assert row["b"] == 10 and row["seeds"] == [0, 1, 2]
+    assert row["batchbald labels"] == [30, None, None]
+    assert row["bald labels"] == [40, None, 20]
+    assert (row["fewer"], row["same"], row["more"]) == (1, 1, 1)
+
+
+def test_median_curve_comparison_counts_where_the_first_median_is_above(cached_run):
+    # labelled points 20, 30, 40, 50 at b = 10; the initial 20 labels are not compared
+    runs = [
+        cached_run("batchbald", 10, 0, [0.5, 0.7, 0.8, 0.8]),
+        cached_run("batchbald", 10, 1, [0.5, 0.9, 0.6]),  # stops at 40: 50 is not shared
+        cached_run("bald", 10, 0, [0.5, 0.6, 0.7, 0.9]),
+        cached_run("bald", 10, 1, [0.5, 0.6, 0.9, 0.9]),
+        cached_run("batchbald", 40, 0, [0.5, 0.7]),  # no BALD at b = 40: no row
+    ]
+    (row,) = median_curve_comparison(runs)
+    # medians at 30: 0.8 vs 0.6 (above); at 40: 0.7 vs 0.8 (below)
+    assert row["b"] == 10 and row["label counts"] == 2 and row["batchbald above"] == 1
+    assert row["mean gap"] == pytest.approx((0.2 - 0.1) / 2)

@@ -24,6 +24,7 @@ from bbal_tutorial.lessons.class_diversity import (
     plot_class_examples,
     plot_class_histograms,
     plot_label_entropy,
+    training_at_cap,
 )
 
 
@@ -171,6 +172,25 @@ def test_accuracy_at_a_number_of_acquired_labels_beside_the_papers(run_record):
     assert rows["bald"]["paper mean accuracy"] == 0.46
     assert rows["power-bald"]["paper mean accuracy"] is None  # not in the paper's figure
     assert accuracy_at(runs, 145)[0]["paper mean accuracy"] is None  # the paper's is at 290
+
+
+def test_training_at_cap_counts_rounds_that_ran_all_epochs(run_record):
+    config = {"max_epochs": 20, "samples_per_epoch": 1024}
+
+    def run(acquisition, seed, epochs):
+        rounds = [{"train_epochs": e, "n_labeled": 5 * i} for i, e in enumerate(epochs)]
+        return run_record(acquisition, 5, seed, rounds, config=config)
+
+    runs = [
+        run("bald", 0, [0, 8, 20, 20]),  # round 0 has no labels: nothing trained
+        run("bald", 1, [0, 20, 12, 19]),
+        run("random", 0, [0, 3, 4, 5]),
+    ]
+    rows = {row["acquisition"]: row for row in training_at_cap(runs)}
+    assert rows["bald"]["rounds trained"] == 6 and rows["bald"]["stopped at the cap"] == 3
+    assert rows["bald"]["share at the cap"] == pytest.approx(0.5)
+    assert rows["random"]["share at the cap"] == 0
+    assert rows["bald"]["draws per round (at most)"] == 20 * 1024
 
 
 def test_class_histograms_label_each_bar_with_its_character_sorted_by_count(run_record):

@@ -158,16 +158,18 @@ def bald_of(**settings):
 
 
 def test_bald_venn_panel_draws_once_and_redraws_when_a_slider_moves():
+    pyplot_figures = plt.get_fignums()
     panel = diagrams.bald_venn_panel()
     assert all(not c.continuous_update for c in panel.controls.values())
-    first = plt.gcf()
+    first = panel.figure
     regions = bald_of(num_samples=4, num_classes=3, disagreement=0.5, confidence=0.9)
     assert f"{regions['I[y;w]']:.2f} = {regions['H[y]']:.2f}" in figure_text(first)
 
     panel.controls["disagreement"].value = 1.0
     panel.controls["confidence"].value = 1.0
-    fig = plt.gcf()
+    fig = panel.figure
     assert fig is not first
+    assert plt.get_fignums() == pyplot_figures  # drawn on figures pyplot does not track
     regions = bald_of(num_samples=4, num_classes=3, disagreement=1.0, confidence=1.0)
     assert regions["I[y;w]"] == pytest.approx(1.04, abs=5e-3)
     assert "1.04 = 1.04 $-$ 0.00" in figure_text(fig)
@@ -176,7 +178,7 @@ def test_bald_venn_panel_draws_once_and_redraws_when_a_slider_moves():
 def test_bald_venn_panel_follows_the_number_of_samples():
     panel = diagrams.bald_venn_panel()
     panel.controls["num_samples"].value = 6
-    text = figure_text(plt.gcf())
+    text = figure_text(panel.figure)
     assert "K = 6 samples" in text
     assert r"$\boldsymbol{\omega}_{6}$" in text
     assert "= 1.79" in text  # H[w] = log 6

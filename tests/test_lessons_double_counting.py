@@ -212,13 +212,14 @@ def test_two_point_predictions_show_each_samples_label():
 
 
 def test_two_point_panel_shows_the_gap_appear_and_disappear():
+    pyplot_figures = plt.get_fignums()
     panel = double_counting.two_point_panel()
     shift = panel.controls["shift"]
     assert (shift.min, shift.max, shift.continuous_update) == (0, 4, False)
     gaps = {}
     for value in [2, 1, 0]:
         shift.value = value
-        title = plt.gcf().axes[3].get_title()
+        title = panel.figure.axes[3].get_title()
         gaps[value] = float(title.split(": ")[1].split()[0])
     expected = {
         s: double_counting.batch_information(double_counting.two_points_log_probs(s))[
@@ -228,3 +229,4 @@ def test_two_point_panel_shows_the_gap_appear_and_disappear():
     }
     assert gaps == pytest.approx(expected, abs=5e-3)
     assert gaps[2] == 0.0 and gaps[0] == pytest.approx(0.69, abs=5e-3)
+    assert plt.get_fignums() == pyplot_figures  # drawn on figures pyplot does not track

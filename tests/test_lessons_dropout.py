@@ -187,16 +187,18 @@ def test_score_spread_panel_rescores_with_the_first_k_samples(capsys):
         "independent": torch.log_softmax(logits.flip(0), -1),
     }
     flagged = torch.tensor([False, False, True, False, False])
+    pyplot_figures = plt.get_fignums()
     panel = dropout.score_spread_panel(log_probs_by_mode, [0], [1, 2, 3, 4], flagged)
     k = panel.controls["k"]
     assert (k.min, k.max, k.value, k.continuous_update) == (2, 8, 8, False)
-    fig = plt.gcf()
+    fig = panel.figure
     assert len(fig.axes) == 4 and "K = 8" in fig.axes[0].get_ylabel()
     table = capsys.readouterr().out
     assert table.count("consistent") == 2 and table.count("independent") == 2
 
     k.value = 3
-    fig = plt.gcf()
+    fig = panel.figure
+    assert plt.get_fignums() == pyplot_figures  # drawn on figures pyplot does not track
     assert "K = 3" in fig.axes[2].get_ylabel()
     scores = dropout.repeated_candidate_scores(log_probs_by_mode["consistent"][:, :, :3], [0])
     order = [int(t.get_text()) for t in fig.axes[2].get_xticklabels()]

@@ -119,15 +119,17 @@ def image_rows(fig):
 def test_batch_picks_panel_slices_both_batches_when_the_slider_moves(near_duplicate_log_probs):
     log_probs, original_N = near_duplicate_log_probs()
     images = torch.rand(len(original_N), 28, 28)
+    pyplot_figures = plt.get_fignums()
     panel = duplicates.batch_picks_panel(
         log_probs, images, original_N, max_acquisition_size=6, acquisition_size=2
     )
     slider = panel.controls["acquisition_size"]
     assert (slider.min, slider.max, slider.continuous_update) == (1, 6, False)
-    assert [len(row) for row in image_rows(plt.gcf())] == [2, 2]
+    assert [len(row) for row in image_rows(panel.figure)] == [2, 2]
 
     slider.value = 5
-    bald_row, batchbald_row = image_rows(plt.gcf())
+    bald_row, batchbald_row = image_rows(panel.figure)
+    assert plt.get_fignums() == pyplot_figures  # drawn on a figure pyplot does not track
     bald = get_bald_batch(log_probs, 5)
     batchbald = get_batchbald_batch(log_probs, 5, seed=0)
     assert panel.batches["batchbald"].indices[:5] == batchbald.indices  # prefix-stable greedy
@@ -142,22 +144,27 @@ def test_batch_picks_panel_slices_both_batches_when_the_slider_moves(near_duplic
 
 def test_log_k_ceiling_panel_draws_a_ceiling_per_k_on_click(near_duplicate_log_probs, capsys):
     log_probs, original_N = near_duplicate_log_probs(K=12)
+    pyplot_figures = plt.get_fignums()
     panel = duplicates.log_k_ceiling_panel(
         log_probs, original_N, k_values=(2, 12), acquisition_size=4, num_samples=200
     )
+    first = panel.figure
     ceilings = sorted(
-        line.get_ydata()[0] for line in plt.gca().get_lines() if line.get_linestyle() == "--"
+        line.get_ydata()[0] for line in first.axes[0].get_lines() if line.get_linestyle() == "--"
     )
     assert ceilings == pytest.approx([math.log(2), math.log(12)])
     assert "K =   2" in capsys.readouterr().out
 
     panel.controls["k_text"].value = "3, 5 8"
-    assert len(plt.gca().get_lines()) == 4  # no redraw before the button is clicked
+    assert panel.figure is first  # no redraw before the button is clicked
     panel.children[0].children[-1].click()
     ceilings = sorted(
-        line.get_ydata()[0] for line in plt.gca().get_lines() if line.get_linestyle() == "--"
+        line.get_ydata()[0]
+        for line in panel.figure.axes[0].get_lines()
+        if line.get_linestyle() == "--"
     )
     assert ceilings == pytest.approx([math.log(3), math.log(5), math.log(8)])
+    assert plt.get_fignums() == pyplot_figures  # drawn on figures pyplot does not track
 
     panel.controls["k_text"].value = "50"
     panel.children[0].children[-1].click()

@@ -5,6 +5,13 @@ is committed clean.
 Fast mode runs every cell on tiny settings, in seconds; each cell stays under nbgrader's default
 30 s limit so instructors can autograde the notebooks unchanged. The default mode is what a
 student runs; the test that runs it is marked slow (about 5 minutes for the course) and CI runs it.
+
+What the prose says about the default mode's output is checked there too. A markdown cell whose
+text states a number or an ordering that its code cell does not print carries the claims as
+Python expressions in its metadata, ``{"bbal": {"checks": ["summary['epig'] > ...", ...]}}``
+(edit them in JupyterLab's property inspector); the default-mode run evaluates each one right
+after that cell, in the notebook's own namespace, and fails on any that is false. Re-running the
+cached results cannot then silently contradict the text.
 """
 
 from __future__ import annotations
@@ -54,6 +61,65 @@ def _execute(path: Path, *, timeout: int, nb=None, allow_errors: bool = False):
     start = time.perf_counter()
     client.execute()
     return nb, time.perf_counter() - start
+
+
+PROSE_CHECK_TAG = "bbal-prose-check"
+
+
+def prose_checks(nb) -> list[tuple[int, str]]:
+    """``(cell index, expression)`` for every claim the markdown cells carry in their metadata."""
+    return [
+        (index, check)
+        for index, cell in enumerate(nb.cells)
+        if cell.cell_type == "markdown"
+        for check in cell.get("metadata", {}).get("bbal", {}).get("checks", [])
+    ]
+
+
+def with_prose_checks(nb):
+    """A copy of ``nb`` with a code cell after each markdown cell that carries claims, asserting
+    each one (tagged :data:`PROSE_CHECK_TAG`): a false claim is an error output of that cell."""
+    checked = nbformat.from_dict(json.loads(json.dumps(nb)))  # a deep copy
+    by_cell: dict[int, list[str]] = {}
+    for index, check in prose_checks(nb):
+        by_cell.setdefault(index, []).append(check)
+    cells = []
+    for index, cell in enumerate(checked.cells):
+        cells.append(cell)
+        if index in by_cell:
+            source = "\n".join(
+                f"assert {check}, {f'the prose of cell {index} claims: {check}'!r}"
+                for check in by_cell[index]
+            )
+            cells.append(nbformat.v4.new_code_cell(source, metadata={"tags": [PROSE_CHECK_TAG]}))
+    checked.cells = cells
+    return checked
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_prose_checks_are_python_expressions(path):
+    for index, check in prose_checks(nbformat.read(path, as_version=4)):
+        compile(check, f"{path.name}, cell {index}", "eval")  # a SyntaxError names the cell
+
+
+def test_a_false_prose_claim_fails_the_run(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("accuracy = {'random': 0.34, 'batchbald': 0.31}"),
+        nbformat.v4.new_markdown_cell(
+            "BatchBALD beats random.",
+            metadata={"bbal": {"checks": ["accuracy['batchbald'] > accuracy['random']"]}},
+        ),
+        nbformat.v4.new_markdown_cell(
+            "Random beats BatchBALD.",
+            metadata={"bbal": {"checks": ["accuracy['random'] > accuracy['batchbald']"]}},
+        ),
+    ]
+    path = tmp_path / "claims.ipynb"
+    nbformat.write(nb, path)
+    executed, _ = _execute(path, timeout=60, nb=with_prose_checks(nb), allow_errors=True)
+    problems = _error_outputs(executed)
+    assert len(problems) == 1 and "the prose of cell 1 claims" in problems[0]
 
 
 def _seconds_between(metadata: dict, start: str, end: str) -> float | None:
@@ -148,9 +214,11 @@ def test_notebook_runs_in_default_mode_without_stalls(path, monkeypatch):
     monkeypatch.delenv("BBAL_FAST", raising=False)
     monkeypatch.setenv("MPLBACKEND", "Agg")
     monkeypatch.setenv("TQDM_DISABLE", "1")
-    nb, seconds = _execute(path, timeout=DEFAULT_CELL_TIMEOUT_S)
+    nb = with_prose_checks(nbformat.read(path, as_version=4))
+    nb, seconds = _execute(path, timeout=DEFAULT_CELL_TIMEOUT_S, nb=nb, allow_errors=True)
     problems = _error_outputs(nb) + _stalls(nb)
     assert not problems, f"{path.name}:\n" + "\n".join(problems)
+    checks = len(prose_checks(nb))
     busy = sum(
         _seconds_between(
             c.metadata.get("execution", {}), "iopub.execute_input", "iopub.status.idle"
@@ -160,7 +228,7 @@ def test_notebook_runs_in_default_mode_without_stalls(path, monkeypatch):
     )
     # what is not a cell's work is the kernel's start and shutdown: seconds, not minutes
     assert seconds - busy < 60, f"{path.name}: {seconds:.0f} s wall for {busy:.0f} s of cells"
-    print(f"{path.name}: {seconds:.1f} s in default mode ({busy:.1f} s in cells)")
+    print(f"{path.name}: {seconds:.1f} s in default mode ({busy:.1f} s in cells), {checks} claims")
 
 
 def _is_exercise_cell(cell) -> bool:

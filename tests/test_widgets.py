@@ -2,7 +2,7 @@
 
 ipywidgets 8 works without a kernel: setting a control's ``.value`` fires its observers, and
 ``Button.click()`` fires ``on_click``. Outside a kernel an ``Output`` widget captures nothing, so
-the tests look at the figure a redraw leaves behind (matplotlib's current figure) instead.
+the tests look at the figure the last redraw showed (``panel.figure``) instead.
 """
 
 import matplotlib

@@ -21,10 +21,11 @@ from bbal_tutorial.lessons.duplicate_pool import count_repeats
 from bbal_tutorial.plotting import (
     METHOD_COLOURS,
     figure_caption,
+    learning_curve,
     method_name,
     plot_learning_curves,
 )
-from bbal_tutorial.results import RunRecord, labels_to_reach_summary
+from bbal_tutorial.results import RunRecord, labels_to_reach, labels_to_reach_summary
 from bbal_tutorial.widgets import live_panel, panel_figure
 
 
@@ -234,6 +235,7 @@ def acquisition_size_curves_panel(
             ax=fig.subplots(),
             target_accuracies=() if target is None else (target,),
             title=f"b = {acquisition_size}",
+            reference=reference,
         )
         display(fig)
         print(figure_caption(shown))
@@ -251,6 +253,81 @@ def acquisition_size_curves_panel(
     panel = live_panel(controls, draw)
     panel.controls = controls  # type: ignore[attr-defined]
     return panel
+
+
+def paired_labels_to_reach(
+    runs: Sequence[RunRecord],
+    accuracy: float,
+    methods: tuple[str, str] = ("batchbald", "bald"),
+) -> list[dict[str, Any]]:
+    """Seed by seed, the labels each of two ``methods`` needed to reach ``accuracy`` at the same
+    b (same seed: same initial labels, pool and test set), one row per b where both have runs.
+
+    ``fewer``/``same``/``more`` count the seeds on which the first method needed fewer, as many
+    or more labels than the second; a run that never reached the target counts as needing more
+    than any run that did, and two that never did count as the same.
+    """
+    first, second = methods
+    by_key = {(run.acquisition, run.b, run.seed): run for run in runs}
+    sizes = sorted(
+        {b for (m, b, _) in by_key if m == first} & {b for (m, b, _) in by_key if m == second}
+    )
+    rows = []
+    for b in sizes:
+        seeds = sorted(
+            seed
+            for (m, size, seed) in by_key
+            if m == first and size == b and (second, b, seed) in by_key
+        )
+        pairs = [
+            tuple(labels_to_reach(by_key[method, b, seed], accuracy) for method in methods)
+            for seed in seeds
+        ]
+        cost = [tuple(math.inf if n is None else n for n in pair) for pair in pairs]
+        rows.append(
+            {
+                "b": b,
+                "seeds": seeds,
+                f"{first} labels": [pair[0] for pair in pairs],
+                f"{second} labels": [pair[1] for pair in pairs],
+                "fewer": sum(a < c for a, c in cost),
+                "same": sum(a == c for a, c in cost),
+                "more": sum(a > c for a, c in cost),
+            }
+        )
+    return rows
+
+
+def median_curve_comparison(
+    runs: Sequence[RunRecord],
+    methods: tuple[str, str] = ("batchbald", "bald"),
+) -> list[dict[str, Any]]:
+    """Per b where both ``methods`` have runs: at how many of the labelled-set sizes beyond the
+    first round's (the initial labels) that both reached (every seed) the first method's median test accuracy over
+    seeds is above the second's, and the mean difference of the medians (first minus second)."""
+    first, second = methods
+    rows = []
+    for b in sorted({run.b for run in runs if run.acquisition == first}):
+        groups = [[run for run in runs if (run.acquisition, run.b) == (m, b)] for m in methods]
+        if not all(groups):
+            continue
+        xs_by_group, medians = [], []
+        for group in groups:
+            curves = [learning_curve(run) for run in group]
+            xs_by_group.append(set.intersection(*(set(c) for c in curves)))
+            medians.append({x: statistics.median(c[x] for c in curves) for x in xs_by_group[-1]})
+        start = min(run.labels[0] for group in groups for run in group)  # initial labels only
+        xs = sorted(x for x in xs_by_group[0] & xs_by_group[1] if x > start)
+        gaps = [medians[0][x] - medians[1][x] for x in xs]
+        rows.append(
+            {
+                "b": b,
+                "label counts": len(xs),
+                f"{first} above": sum(g > 0 for g in gaps),
+                "mean gap": statistics.mean(gaps) if gaps else None,
+            }
+        )
+    return rows
 
 
 def ceiling_summary(runs: Sequence[RunRecord], fraction: float = 0.95) -> list[dict[str, Any]]:

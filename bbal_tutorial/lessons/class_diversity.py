@@ -253,6 +253,34 @@ def accuracy_at(runs: Sequence[RunRecord], acquired: int) -> list[dict[str, Any]
     return rows
 
 
+def training_at_cap(runs: Sequence[RunRecord]) -> list[dict[str, Any]]:
+    """Per method: how often a round's training ran to the epoch cap (``max_epochs``) instead of
+    stopping early, over all seeds' rounds that trained on at least one label, and the training
+    budget per round (``max_epochs`` x ``samples_per_epoch`` draws). A model stopped by the cap
+    was still improving on the validation set: it is under-trained."""
+    rows = []
+    for (acquisition, b), group in group_by_method(runs).items():
+        trained = [
+            (r.train_epochs, run.config.max_epochs)
+            for run in group
+            for r in run.rounds
+            if r.n_labeled
+        ]
+        capped = sum(epochs >= cap for epochs, cap in trained)
+        config = group[0].config
+        rows.append(
+            {
+                "acquisition": acquisition,
+                "b": b,
+                "rounds trained": len(trained),
+                "stopped at the cap": capped,
+                "share at the cap": capped / len(trained) if trained else None,
+                "draws per round (at most)": config.max_epochs * config.samples_per_epoch,
+            }
+        )
+    return rows
+
+
 def plot_class_examples(
     data: ActiveLearningData,
     runs: Sequence[RunRecord],

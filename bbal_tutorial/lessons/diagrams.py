@@ -31,7 +31,7 @@ from matplotlib_venn.layout.venn2 import DefaultLayoutAlgorithm
 
 from bbal_tutorial import information
 from bbal_tutorial.plotting import COURSE_PALETTE
-from bbal_tutorial.widgets import live_panel
+from bbal_tutorial.widgets import live_panel, panel_figure
 
 #: Colours of the information diagrams, fixed across the course, from the course's colour-blind
 #: palette: labels blue and green, the parameters w orange, what is counted twice (or a negative
@@ -45,6 +45,8 @@ INFO_COLOURS = {
     "negative": COURSE_PALETTE[3],
     "joint": COURSE_PALETTE[9],
 }
+#: Size (inches) of :func:`plot_bald_example`'s figure.
+BALD_EXAMPLE_FIGSIZE = (12.0, 4.4)
 
 
 _MATH_NAMES = {"y": "y", "y1": "y_1", "y2": "y_2", "w": r"\boldsymbol{\omega}"}
@@ -258,10 +260,15 @@ def plot_bald_venn(log_probs_K_C: torch.Tensor, ax: Axes | None = None) -> Axes:
     return ax
 
 
-def plot_bald_example(log_probs_K_C: torch.Tensor) -> Figure:
-    """:func:`plot_sample_predictions` (left) next to :func:`plot_bald_venn` (right)."""
+def plot_bald_example(log_probs_K_C: torch.Tensor, fig: Figure | None = None) -> Figure:
+    """:func:`plot_sample_predictions` (left) next to :func:`plot_bald_venn` (right).
+
+    ``fig`` is an empty figure to draw on (a panel's :func:`~bbal_tutorial.widgets.panel_figure`,
+    of :data:`BALD_EXAMPLE_FIGSIZE` with the constrained layout); by default a new pyplot figure.
+    """
     K = log_probs_K_C.shape[0]
-    fig = plt.figure(figsize=(12, 4.4), layout="constrained")
+    if fig is None:
+        fig = plt.figure(figsize=BALD_EXAMPLE_FIGSIZE, layout="constrained")
     left, right = fig.subfigures(1, 2, width_ratios=[1.3, 1])
     cols = min(K + 1, 5)
     rows = math.ceil((K + 1) / cols)
@@ -324,11 +331,13 @@ def bald_venn_panel(
         ),
     }
 
-    def draw(disagreement: float, confidence: float, num_samples: int, num_classes: int):
+    def draw(disagreement: float, confidence: float, num_samples: int, num_classes: int) -> Figure:
         log_probs_K_C = sample_predictions_log_probs(
             num_samples, num_classes, disagreement=disagreement, confidence=confidence
         )
-        return plot_bald_example(log_probs_K_C)
+        # not pyplot's (see bbal_tutorial.widgets)
+        fig = panel_figure(figsize=BALD_EXAMPLE_FIGSIZE, layout="constrained")
+        return plot_bald_example(log_probs_K_C, fig)
 
     panel = live_panel(controls, draw)
     panel.controls = controls  # type: ignore[attr-defined]

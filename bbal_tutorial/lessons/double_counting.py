@@ -24,7 +24,7 @@ from matplotlib_venn.layout.venn3 import DefaultLayoutAlgorithm
 from bbal_tutorial import information
 from bbal_tutorial.lessons.diagrams import INFO_COLOURS, info_math, peaked_probs
 from bbal_tutorial.plotting import COURSE_PALETTE
-from bbal_tutorial.widgets import live_panel
+from bbal_tutorial.widgets import live_panel, panel_figure
 
 # matplotlib-venn's region ids for (a, b, z) and the region keys of
 # bbal_tutorial.information.three_variable_regions_from_joint.
@@ -37,6 +37,8 @@ _VENN3_REGIONS = {
     "011": "I[{b};{z}|{a}]",
     "111": "I[{a};{b};{z}]",
 }
+#: Size (inches) of :func:`plot_two_point_venns`'s figure.
+TWO_POINT_FIGSIZE = (13.0, 6.2)
 
 
 def _region_keys(names: Sequence[str]) -> dict[str, str]:
@@ -288,19 +290,23 @@ def plot_double_counting_bars(
     return ax
 
 
-def plot_two_point_venns(log_probs_2_K_C: torch.Tensor) -> Figure:
+def plot_two_point_venns(log_probs_2_K_C: torch.Tensor, fig: Figure | None = None) -> Figure:
     """Top-b BALD against BatchBALD for two points: the samples' predictions, both diagrams, bars.
 
     Left diagram: ``I[y1;w] + I[y2;w]`` shades y1's and y2's overlaps with w, so the centre
     ``I[y1;y2;w]`` is counted twice; right diagram: ``I[y1,y2;w]`` shades the union's overlap with
     w once. The diagrams are schematic (equal regions, values in the labels); the bars are to
     scale.
+
+    ``fig`` is an empty figure to draw on (a panel's :func:`~bbal_tutorial.widgets.panel_figure`,
+    of :data:`TWO_POINT_FIGSIZE` with the constrained layout); by default a new pyplot figure.
     """
 
     C = log_probs_2_K_C.shape[2]
     regions = information.three_variable_regions(log_probs_2_K_C)
     info = batch_information(log_probs_2_K_C)
-    fig = plt.figure(figsize=(13, 6.2), layout="constrained")
+    if fig is None:
+        fig = plt.figure(figsize=TWO_POINT_FIGSIZE, layout="constrained")
     grid = fig.add_gridspec(2, 3, height_ratios=[1, 3.6], width_ratios=[1, 1, 0.75])
     plot_two_point_predictions(log_probs_2_K_C, fig.add_subplot(grid[0, :]))
     bald = {"I[y1;w|y2]": 1, "I[y2;w|y1]": 1, "I[y1;y2;w]": 2}
@@ -355,11 +361,13 @@ def two_point_panel(
         ),
     }
 
-    def draw(shift: int, confidence: float):
+    def draw(shift: int, confidence: float) -> Figure:
         log_probs_2_K_C = two_points_log_probs(
             shift, num_samples=num_samples, confidence=confidence
         )
-        return plot_two_point_venns(log_probs_2_K_C)
+        # not pyplot's (see bbal_tutorial.widgets)
+        fig = panel_figure(figsize=TWO_POINT_FIGSIZE, layout="constrained")
+        return plot_two_point_venns(log_probs_2_K_C, fig)
 
     panel = live_panel(controls, draw)
     panel.controls = controls  # type: ignore[attr-defined]

@@ -34,11 +34,13 @@ from bbal_tutorial.information import (
 )
 from bbal_tutorial.lessons.duplicate_pool import count_repeats
 from bbal_tutorial.plotting import COURSE_PALETTE, METHOD_COLOURS, _as_numpy, _show_image, plural
-from bbal_tutorial.widgets import live_panel
+from bbal_tutorial.widgets import live_panel, panel_figure
 
 #: Colour of a pick that repeats an image already in the batch, and of near-duplicates: the
 #: course palette's vermillion (BALD's colour too -- repeats are what top-b BALD does).
 REPEAT_COLOUR = COURSE_PALETTE[3]
+#: Size (inches) of :func:`plot_cumulative_scores`'s figure.
+CUMULATIVE_SCORES_FIGSIZE = (9.0, 4.5)
 
 
 def batchbald_scores_given(log_probs_N_K_C: torch.Tensor, chosen: Sequence[int]) -> torch.Tensor:
@@ -99,19 +101,26 @@ def plot_batch_picks(
     *,
     scores: Mapping[str, Sequence[float]] | None = None,
     names: Mapping[str, str] | None = None,
+    fig: Figure | None = None,
 ) -> Figure:
     """One row per method: the pool images it picked, in order; a pick whose original image was
     already picked earlier in the same batch gets a red frame and "again" in its title.
 
     ``batches`` maps a method key (``"bald"``, ``"batchbald"``) to pool indices, ``original_N``
     gives each pool image's original; ``scores`` (same keys) are printed under the images.
+    ``fig`` is an empty figure to draw on (a panel's
+    :func:`~bbal_tutorial.widgets.panel_figure`), resized to fit the images; by default a new
+    pyplot figure.
     """
     original_N = np.asarray(_as_numpy(original_N), dtype=np.int64)
     images = _as_numpy(images_N_H_W)
     width = max(1, max(len(b) for b in batches.values()))
-    fig, axes = plt.subplots(
-        len(batches), width, figsize=(1.15 * width + 1.4, 1.75 * len(batches)), squeeze=False
-    )
+    size = (1.15 * width + 1.4, 1.75 * len(batches))
+    if fig is None:
+        fig = plt.figure(figsize=size)
+    else:
+        fig.set_size_inches(size)
+    axes = fig.subplots(len(batches), width, squeeze=False)
     for row, (method, indices) in enumerate(batches.items()):
         seen: set[int] = set()
         repeats = 0
@@ -194,7 +203,7 @@ def plot_cumulative_scores(
     ``batches_by_k`` maps K to a :class:`~bbal_tutorial.acquisition.CandidateBatch`.
     """
     if ax is None:
-        _, ax = plt.subplots(figsize=(9, 4.5), layout="constrained")
+        _, ax = plt.subplots(figsize=CUMULATIVE_SCORES_FIGSIZE, layout="constrained")
     colours = plt.get_cmap("viridis")(np.linspace(0.1, 0.8, max(1, len(batches_by_k))))
     repeat_label = "repeats an image already picked"
     for colour, (k, batch) in zip(colours, sorted(batches_by_k.items()), strict=True):
@@ -260,12 +269,12 @@ def batch_picks_panel(
         )
     }
 
-    def draw(acquisition_size: int) -> None:
+    def draw(acquisition_size: int) -> Figure:
         batches = {
             "bald": bald.indices[:acquisition_size],
             "batchbald": batchbald.indices[:acquisition_size],
         }
-        plot_batch_picks(
+        fig = plot_batch_picks(
             images_N_H_W,
             batches,
             original_N,
@@ -274,6 +283,7 @@ def batch_picks_panel(
                 "batchbald": batchbald.scores[:acquisition_size],
             },
             names={"bald": "top-b BALD", "batchbald": "BatchBALD"},
+            fig=panel_figure(),  # not pyplot's (see bbal_tutorial.widgets)
         )
         repeats = {name: count_repeats(b, original_N) for name, b in batches.items()}
         print(
@@ -281,6 +291,7 @@ def batch_picks_panel(
             f"already had, BatchBALD {repeats['batchbald']}. Numbers under the images: BALD's "
             "individual scores; BatchBALD's cumulative I(y_1..y_i; w) (nats)."
         )
+        return fig
 
     panel = live_panel(controls, draw)
     panel.controls = controls  # type: ignore[attr-defined]
@@ -319,7 +330,7 @@ def log_k_ceiling_panel(
         ),
     }
 
-    def draw(k_text: str, acquisition_size: int) -> None:
+    def draw(k_text: str, acquisition_size: int) -> Figure:
         ks = sorted({int(part) for part in k_text.replace(",", " ").split()})
         if not ks or ks[0] < 1 or ks[-1] > k_max:
             raise ValueError(
@@ -331,13 +342,16 @@ def log_k_ceiling_panel(
             )
             for k in ks
         }
-        plot_cumulative_scores(batches, original_N)
+        # not pyplot's (see bbal_tutorial.widgets)
+        fig = panel_figure(figsize=CUMULATIVE_SCORES_FIGSIZE, layout="constrained")
+        plot_cumulative_scores(batches, original_N, ax=fig.subplots())
         for k, batch in batches.items():
             print(
                 f"K = {k:>3}: final score {batch.scores[-1]:.3f} nats of log K = "
                 f"{math.log(k):.3f}; {count_repeats(batch.indices, original_N)} "
                 "repeated image(s)"
             )
+        return fig
 
     panel = live_panel(controls, draw, button="Run BatchBALD")
     panel.controls = controls  # type: ignore[attr-defined]
