@@ -302,9 +302,10 @@ def median_curve_comparison(
     runs: Sequence[RunRecord],
     methods: tuple[str, str] = ("batchbald", "bald"),
 ) -> list[dict[str, Any]]:
-    """Per b where both ``methods`` have runs: at how many of the labelled-set sizes beyond the
-    first round's (the initial labels) that both reached (every seed) the first method's median test accuracy over
-    seeds is above the second's, and the mean difference of the medians (first minus second)."""
+    """Per b where both ``methods`` have runs: at how many labelled-set sizes (beyond the first
+    round's, the initial labels; only those every seed of both reached) the first method's
+    median test accuracy over seeds is above the second's, and the mean difference of the
+    medians (first minus second)."""
     first, second = methods
     rows = []
     for b in sorted({run.b for run in runs if run.acquisition == first}):
