@@ -215,13 +215,10 @@ def score_spread_panel(
                 legend=row == 1,
             )
         fig.tight_layout()
-        rows = []
-        for mode, s in scores.items():
-            for quantity in ("bald", "batchbald"):
-                summary = spread_summary(
-                    s[quantity][:, candidates], flagged_N=flagged_N[candidates]
-                )
-                rows.append((mode, quantity, summary))
+        rows = [
+            (mode, quantity, summary)
+            for (mode, quantity), summary in spread_summaries(scores, candidates, flagged_N).items()
+        ]
         print(
             f"{'masks':<28}{'score':<11}{'spread':>8}{'relative':>10}{'between':>9}"
             f"{'same winner':>13}{'winner is a copy':>18}"
@@ -336,6 +333,25 @@ def spread_summary(
         flagged_N = torch.as_tensor(flagged_N, dtype=torch.bool)
         summary["flagged top picks"] = float(flagged_N[winners_R].double().mean())
     return summary
+
+
+def spread_summaries(
+    scores_by_mode: Mapping[str, Mapping[str, torch.Tensor]],
+    candidates: Sequence[int],
+    flagged_N: torch.Tensor,
+) -> dict[tuple[str, str], dict[str, float]]:
+    """:func:`spread_summary` of the ``candidates`` for every mode and score of
+    :func:`repeated_candidate_scores`' results (``scores_by_mode[mode]``), keyed by
+    ``(mode, "bald" | "batchbald")``: the table of the score-spread panel."""
+    candidates = list(candidates)
+    flagged_N = torch.as_tensor(flagged_N, dtype=torch.bool)
+    return {
+        (mode, quantity): spread_summary(
+            scores[quantity][:, candidates], flagged_N=flagged_N[candidates]
+        )
+        for mode, scores in scores_by_mode.items()
+        for quantity in ("bald", "batchbald")
+    }
 
 
 def _std_r(values_R_N: torch.Tensor) -> torch.Tensor:
