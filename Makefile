@@ -30,33 +30,45 @@ lab: setup
 	fi; \
 	exec $(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 $$root $(LAB_ARGS) notebooks/
 
-## The whole test suite: lint, format check, unit tests, notebooks (exit 1 if no test ran)
+## The whole test suite: lint, format check, unit tests, notebooks (exit 1 if no test ran).
+## It first gets a browser for tests/test_browser.py (browser-deps), and stops with one line
+## saying why when it cannot.
 test: setup
-	@$(MAKE) --no-print-directory browser-deps SUDO_FLAGS=-n || \
-		echo "make test: could not install Chromium, so tests/test_browser.py is skipped (see README)" >&2
+	@$(MAKE) --no-print-directory browser-deps SUDO_FLAGS=-n
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: treating that as a failure" >&2; exit 1; fi; \
 	exit $$rc
 
-## Chromium for tests/test_browser.py (JupyterLab in a real headless browser), from Debian's
-## apt-get when /usr/bin/chromium is missing; Playwright itself comes with `make setup`.
-## SUDO_FLAGS=-n (as `make test` uses it) never asks for a password: it fails instead.
+## Chromium for tests/test_browser.py (JupyterLab in a real headless browser), when there is
+## none at /usr/bin/chromium (or $$BBAL_CHROMIUM) and Playwright has not downloaded its own:
+## Debian's package through apt-get where packages can be installed (as root, or with sudo),
+## else Playwright's own download (~/.cache/ms-playwright) where the network allows it, else
+## one line saying what to do. SUDO_FLAGS=-n (as `make test` uses it) never asks for a password.
 SUDO_FLAGS ?=
-browser-deps:
+browser-deps: setup
 	@chromium="$${BBAL_CHROMIUM:-/usr/bin/chromium}"; \
 	if [ -x "$$chromium" ]; then \
-		echo "chromium already installed: $$chromium"; \
-	elif command -v apt-get >/dev/null 2>&1; then \
+		echo "chromium already installed: $$chromium"; exit 0; \
+	fi; \
+	if [ -z "$${BBAL_CHROMIUM:-}" ] && $(PY) tests/browser_path.py --playwright >/dev/null 2>&1; then \
+		echo "Playwright's own Chromium already installed: $$($(PY) tests/browser_path.py --playwright)"; exit 0; \
+	fi; \
+	if command -v apt-get >/dev/null 2>&1; then \
 		if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO="sudo $(SUDO_FLAGS)"; fi; \
-		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
-		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-			chromium fonts-dejavu-core; \
-	else \
-		echo "no apt-get here: install Chromium yourself and set BBAL_CHROMIUM=/path/to/it" >&2; \
-		exit 1; \
-	fi
+		if $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+			$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+				chromium fonts-dejavu-core; then \
+			exit 0; \
+		fi; \
+		echo "browser-deps: apt-get could not install Chromium; trying Playwright's own download" >&2; \
+	fi; \
+	if [ -z "$${BBAL_CHROMIUM:-}" ] && $(PY) -m playwright install chromium; then \
+		echo "Playwright's own Chromium installed: $$($(PY) tests/browser_path.py --playwright)"; exit 0; \
+	fi; \
+	echo "browser-deps: no Chromium for tests/test_browser.py: apt-get needs root or password-less sudo, and Playwright's download needs the network; install Chromium yourself and set BBAL_CHROMIUM=/path/to/chromium" >&2; \
+	exit 1
 
 lint: setup
 	$(VENV)/bin/ruff check .
