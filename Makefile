@@ -52,7 +52,11 @@ browser-deps: setup
 	if [ -x "$$chromium" ]; then \
 		echo "chromium already installed: $$chromium"; exit 0; \
 	fi; \
-	if [ -z "$${BBAL_CHROMIUM:-}" ] && $(PY) tests/browser_path.py --playwright >/dev/null 2>&1; then \
+	if [ -n "$${BBAL_CHROMIUM:-}" ]; then \
+		echo "browser-deps: BBAL_CHROMIUM=$$BBAL_CHROMIUM is not an executable file: point it at a Chromium binary, or unset it" >&2; \
+		exit 1; \
+	fi; \
+	if $(PY) tests/browser_path.py --playwright >/dev/null 2>&1; then \
 		echo "Playwright's own Chromium already installed: $$($(PY) tests/browser_path.py --playwright)"; exit 0; \
 	fi; \
 	if command -v apt-get >/dev/null 2>&1; then \
@@ -64,7 +68,7 @@ browser-deps: setup
 		fi; \
 		echo "browser-deps: apt-get could not install Chromium; trying Playwright's own download" >&2; \
 	fi; \
-	if [ -z "$${BBAL_CHROMIUM:-}" ] && $(PY) -m playwright install chromium; then \
+	if $(PY) -m playwright install chromium; then \
 		echo "Playwright's own Chromium installed: $$($(PY) tests/browser_path.py --playwright)"; exit 0; \
 	fi; \
 	echo "browser-deps: no Chromium for tests/test_browser.py: apt-get needs root or password-less sudo, and Playwright's download needs the network; install Chromium yourself and set BBAL_CHROMIUM=/path/to/chromium" >&2; \

@@ -25,8 +25,9 @@ figure must also be a picture: decoded, with at least half the non-white pixels 
 (a blank redraw has new bytes too). After a live run every control of its panel must still be
 reachable (the log beside them once covered them).
 
-Needs: Playwright from PyPI (in the ``dev`` extra) and Chromium at ``/usr/bin/chromium`` (or
-``$BBAL_CHROMIUM``); Playwright never downloads a browser. Screenshots go to ``out/browser/``:
+Needs: Playwright from PyPI (in the ``dev`` extra) and a Chromium: ``$BBAL_CHROMIUM``, else
+``/usr/bin/chromium``, else Playwright's own download (``tests/browser_path.py``; ``make test``
+gets one first). Screenshots go to ``out/browser/``:
 ``<notebook>.png`` on success (``<notebook>-live-run.png`` for 06's second panel),
 ``<test>-failure.png`` (plus the server log) on failure. Run one case with ``-k 02``.
 """
@@ -52,16 +53,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_path import chromium_path
 
 REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = Path(os.environ.get("BBAL_CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOT_DIR = REPO / "out" / "browser"
 # The cached runs the notebooks read (06's curves panel has one slider position per cached b).
 RESULTS_DIR = Path(os.environ.get("BBAL_RESULTS_DIR") or REPO / "results")
 INSTALL_HINT = (
-    "Install Chromium with `make browser-deps` (Debian: `sudo apt-get install chromium`) "
-    "or point BBAL_CHROMIUM at a Chromium binary, and Playwright with `make setup` "
-    "(`pip install -e .[dev]`). Do not run `playwright install`: the test uses the system browser."
+    "Get one with `make browser-deps` (Debian's chromium through apt-get, else Playwright's own "
+    "download: `python -m playwright install chromium`), or point BBAL_CHROMIUM at a Chromium "
+    "binary; Playwright itself comes with `make setup` (`pip install -e .[dev]`)."
 )
 # Chromium otherwise keeps trying to reach Google's hosts, which CI machines often cannot.
 CHROMIUM_ARGS = [
@@ -305,21 +306,22 @@ def browser() -> Iterator[Any]:
         from playwright.sync_api import sync_playwright
     except ImportError as error:
         pytest.fail(f"Playwright is not installed ({error}). {INSTALL_HINT}", pytrace=False)
-    if not CHROMIUM.is_file() or not os.access(CHROMIUM, os.X_OK):
-        # `make test` installs Chromium where it can (root, or sudo without a password); where
-        # it cannot, this test is skipped with the reason, unless told that it must run (CI).
-        message = f"No Chromium at {CHROMIUM}. {INSTALL_HINT}"
+    chromium, looked_at = chromium_path()
+    if chromium is None:
+        # `make test` gets a browser first (or stops saying why); run through pytest directly
+        # without one, this test is skipped with the reason, unless told that it must run (CI).
+        message = f"No Chromium (looked at {looked_at}). {INSTALL_HINT}"
         if os.environ.get("BBAL_REQUIRE_BROWSER") == "1":
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
     playwright = sync_playwright().start()
     try:
         browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+            executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS
         )
     except Exception as error:
         playwright.stop()
-        pytest.fail(f"Chromium at {CHROMIUM} did not start: {error}. {INSTALL_HINT}")
+        pytest.fail(f"Chromium at {chromium} did not start: {error}. {INSTALL_HINT}")
     try:
         yield browser
     finally:
@@ -623,11 +625,16 @@ def run_notebook(page: Any, lab: LabServer, notebook: str, console: list[str]) -
     run_all_s = time.perf_counter() - start - ready_s
 
     # Widgets render asynchronously: wait (bounded) until every widget view is drawn, or one
-    # shows an error.
+    # shows an error. That includes the views nested in a panel's Output widget (the progress
+    # bars in a live re-run panel's log), which JS_BAD_WIDGET_VIEWS does not see: each shows
+    # "Loading widget..." until its model resolves, and the last ones arrive just before the run
+    # ends.
     try:
         page.wait_for_function(
             f"() => {{ const bad = ({JS_BAD_WIDGET_VIEWS})();"
-            " return bad.length === 0 || bad.some(b => b.final); }",
+            f" const text = ({JS_OUTPUT_TEXT})();"
+            " if (bad.some(b => b.final) || text.includes('Error displaying widget')) return true;"
+            " return bad.length === 0 && !text.includes('Loading widget'); }",
             timeout=WIDGET_UPDATE_S * 1000,
         )
     except Exception:
@@ -638,7 +645,10 @@ def run_notebook(page: Any, lab: LabServer, notebook: str, console: list[str]) -
         raise AssertionError(f"widgets that did not render: {bad}")
     output_text = page.evaluate(JS_OUTPUT_TEXT)
     assert "Error displaying widget" not in output_text
-    assert "Loading widget" not in output_text
+    assert "Loading widget" not in output_text, (
+        f"a widget (a nested one, e.g. a progress bar in a panel's log) still shows "
+        f"'Loading widget...' after {WIDGET_UPDATE_S} s"
+    )
     assert "Traceback" not in output_text, "an output (or a panel) shows a traceback"
     widget_errors = [m for m in console if "widget" in m.lower() or "module" in m.lower()]
     assert not widget_errors, f"the browser console reports widget errors: {widget_errors}"
