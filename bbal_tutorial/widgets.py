@@ -17,6 +17,7 @@ is drawn by the callback that made it and by nothing else.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import traceback
 from collections.abc import Callable, Sequence
@@ -27,6 +28,7 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 from IPython import get_ipython
 from IPython.display import display
+from IPython.utils.capture import capture_output
 from matplotlib.figure import Figure
 
 from bbal_tutorial.acquisition import ACQUISITION_NAMES
@@ -91,29 +93,65 @@ def _run_in_output(
     out: widgets.Output, callback: Callable[..., Any], *args: Any, **kwargs: Any
 ) -> tuple[Any, list[Figure]]:
     """Run ``callback(*args, **kwargs)`` as :func:`shows_errors` does: returns its result (None
-    after an exception) and the figures it showed (the last one is the newest)."""
-    with out:
-        out.clear_output(wait=True)
-        before = set(plt.get_fignums())
+    after an exception) and the figures it showed (the last one is the newest).
+
+    In a kernel, what the callback prints and displays is captured and then set as ``out``'s
+    outputs in one update: printed text, then displayed objects, then its figures, then any
+    traceback. Nothing is written *through* the Output widget's capture context (``with out:``):
+    headless executors (nbclient, so nbconvert, papermill and nbgrader) emulate that context by
+    sending a message on the kernel's shell channel for every captured output while they wait
+    for the cell's reply on that channel, and with ipykernel 7 that wait could miss the reply and
+    sit until the executor's timeout. Outside a kernel (tests, scripts) nothing can show the
+    outputs: they go to the terminal, and the callback's pyplot figures stay open to inspect.
+    """
+    before = set(plt.get_fignums())
+    in_kernel = _in_kernel()
+    failed = False
+    with capture_output(display=True) if in_kernel else contextlib.nullcontext() as captured:
         try:
             result = callback(*args, **kwargs)
         except Exception:
             for number in set(plt.get_fignums()) - before:
                 plt.close(number)
             traceback.print_exc()  # to the student, in the panel
-            return None, []
+            result, failed = None, True
+    opened: list[Figure] = []
+    figures: list[Figure] = []
+    if not failed:
         # pyplot figures made by the callback (plt.figure(n) keeps the newest the current one)
         opened = [plt.figure(number) for number in sorted(set(plt.get_fignums()) - before)]
         figures = list(opened)
         if isinstance(result, Figure) and result not in opened:
             figures.append(result)
-        if _in_kernel():
-            for fig in figures:
-                if fig in opened:
-                    plt.close(fig)  # before drawing it to PNG: no hook of another thread draws it
-                display(fig)
-        # outside a kernel (tests, scripts) nothing can show them; pyplot's stay open to inspect
-        return result, figures
+    if in_kernel:
+        for fig in opened:
+            plt.close(fig)  # before drawing it to PNG: no hook of another thread draws it
+        outputs = []
+        if captured.stdout:
+            outputs.append(_stream("stdout", captured.stdout))
+        outputs += [_display_data(o.data, o.metadata) for o in captured.outputs]
+        outputs += [_display_data(*_format(fig)) for fig in figures]
+        if captured.stderr:
+            outputs.append(_stream("stderr", captured.stderr))
+        out.outputs = tuple(outputs)
+    return result, figures
+
+
+def _stream(name: str, text: str) -> dict[str, Any]:
+    return {"output_type": "stream", "name": name, "text": text}
+
+
+def _display_data(data: dict[str, Any], metadata: dict[str, Any] | None) -> dict[str, Any]:
+    return {"output_type": "display_data", "data": data, "metadata": metadata or {}}
+
+
+def _format(obj: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``obj``'s rich representations as the kernel's ``display`` would send them (a figure as
+    the inline backend's PNG); plain text when there is no shell."""
+    shell = get_ipython()
+    if shell is None:
+        return {"text/plain": repr(obj)}, {}
+    return shell.display_formatter.format(obj)
 
 
 def _in_kernel() -> bool:
@@ -301,10 +339,10 @@ def live_run_panel(
         # not pyplot's: the progress bar and the log send widget messages all through the run
         fig = panel_figure(figsize=LIVE_RUN_FIGSIZE, layout="constrained")
         plot_live_run(run, same_b, total_rounds=total_rounds, ax=fig.subplots())
-        with plot_output:
-            plot_output.clear_output(wait=True)
-            display(fig)
+        if _in_kernel():  # set, not captured: see _run_in_output
+            plot_output.outputs = (_display_data(*_format(fig)),)
         panel.figures_drawn += 1
+        panel.figure = fig  # type: ignore[attr-defined]
 
     @shows_errors(log_output)
     def run(*_: Any) -> RunRecord | None:
@@ -350,4 +388,5 @@ def live_run_panel(
     panel.run = run  # type: ignore[attr-defined]
     panel.results = None  # type: ignore[attr-defined]
     panel.figures_drawn = 0  # type: ignore[attr-defined]
+    panel.figure = None  # type: ignore[attr-defined]
     return panel

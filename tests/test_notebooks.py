@@ -210,10 +210,13 @@ DEFAULT_CELL_TIMEOUT_S = 600
 def test_notebook_runs_in_default_mode_without_stalls(path, monkeypatch):
     """The default mode, as an instructor runs it before assigning a notebook (nbconvert,
     papermill and nbgrader all execute through nbclient): no errors, and no cell after which
-    the executor waits for the kernel, so the run takes as long as its cells' work."""
+    the executor waits for the kernel, so the run takes as long as its cells' work. Nothing is
+    switched off that a user's run would have (progress bars, the inline backend): a panel that
+    wrote through its Output widget's capture context made nbclient miss the cell's reply and
+    wait for its timeout (see ``bbal_tutorial.widgets._run_in_output``)."""
     monkeypatch.delenv("BBAL_FAST", raising=False)
-    monkeypatch.setenv("MPLBACKEND", "Agg")
-    monkeypatch.setenv("TQDM_DISABLE", "1")
+    monkeypatch.delenv("MPLBACKEND", raising=False)
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
     nb = with_prose_checks(nbformat.read(path, as_version=4))
     nb, seconds = _execute(path, timeout=DEFAULT_CELL_TIMEOUT_S, nb=nb, allow_errors=True)
     problems = _error_outputs(nb) + _stalls(nb)

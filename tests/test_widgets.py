@@ -54,19 +54,35 @@ def test_a_panel_draws_on_a_figure_pyplot_does_not_track():
 
 
 def test_in_a_kernel_a_panel_shows_its_own_figures_and_leaves_others_alone(monkeypatch):
-    shown = []
     monkeypatch.setattr(widgets, "_in_kernel", lambda: True)
-    monkeypatch.setattr(widgets, "display", shown.append)
     other = plt.figure()  # e.g. a figure a cell is drawing on the main thread
 
     def draw(k: int):
+        print(f"K = {k}")
         plt.subplots()  # an older lesson's pyplot figure
         return widgets.panel_figure()
 
     panel = widgets.live_panel({"k": widgets.widgets.IntSlider(value=1)}, draw)
-    assert len(shown) == 2 and shown[-1] is panel.figure  # each once, the returned one last
+    # set as the Output widget's outputs in one update, not written through its capture
+    # context: the printed text, then each figure once, the returned one last
+    outputs = panel.output.outputs
+    assert [o["output_type"] for o in outputs] == ["stream", "display_data", "display_data"]
+    assert outputs[0]["text"] == "K = 1\n"
+    assert repr(panel.figure) in outputs[-1]["data"]["text/plain"]
     # the pyplot one is closed (pyplot forgets it, as the inline backend does); the other stays
     assert plt.get_fignums() == [other.number]
+
+
+def test_in_a_kernel_a_failing_panel_shows_the_traceback_in_its_outputs(monkeypatch):
+    monkeypatch.setattr(widgets, "_in_kernel", lambda: True)
+
+    def draw(k: int):
+        raise ValueError("broken example")
+
+    panel = widgets.live_panel({"k": widgets.widgets.IntSlider(value=1)}, draw)
+    (output,) = panel.output.outputs
+    assert output["name"] == "stderr" and "ValueError: broken example" in output["text"]
+    assert panel.figure is None
 
 
 # --------------------------------------------------------------------------------------------------
