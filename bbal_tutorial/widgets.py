@@ -69,7 +69,9 @@ def panel_figure(**kwargs: Any) -> Figure:
     return Figure(**kwargs)
 
 
-def shows_errors(out: widgets.Output) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def shows_errors(
+    out: widgets.Output, *, live: bool = False
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorator: run a callback with its output (figures, prints, tracebacks) in ``out``.
 
     The old output is cleared first. The figure the callback returns (see
@@ -77,16 +79,37 @@ def shows_errors(out: widgets.Output) -> Callable[[Callable[..., Any]], Callable
     the pyplot ones are closed (pyplot forgets them, as the inline backend's ``show`` does), so
     no other figure is shown or closed. An exception is shown in ``out`` as a traceback instead
     of vanishing into the browser console, and the callback returns None.
+
+    By default ``out`` shows everything when the callback has finished (:func:`_run_in_output`).
+    ``live=True`` writes through ``out``'s capture context as the callback runs instead, for a
+    long callback whose progress bars and log lines the student should watch (a live run).
     """
 
     def decorate(callback: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(callback)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if live:
+                return _run_through_output(out, callback, *args, **kwargs)
             return _run_in_output(out, callback, *args, **kwargs)[0]
 
         return wrapper
 
     return decorate
+
+
+def _run_through_output(
+    out: widgets.Output, callback: Callable[..., Any], *args: Any, **kwargs: Any
+) -> Any:
+    """Run ``callback`` inside ``out``'s capture context, so that its prints and widgets (progress
+    bars) appear as it runs; a traceback is printed there too. Returns its result (None after
+    an exception). Figures are not handled: draw them with :func:`_run_in_output`'s outputs."""
+    with out:
+        out.clear_output(wait=True)
+        try:
+            return callback(*args, **kwargs)
+        except Exception:
+            traceback.print_exc()  # to the student, in the panel
+            return None
 
 
 def _run_in_output(
@@ -344,7 +367,7 @@ def live_run_panel(
         panel.figures_drawn += 1
         panel.figure = fig  # type: ignore[attr-defined]
 
-    @shows_errors(log_output)
+    @shows_errors(log_output, live=True)  # progress bars and log lines as the run goes
     def run(*_: Any) -> RunRecord | None:
         cfg = config()
         key = data_key(cfg)
