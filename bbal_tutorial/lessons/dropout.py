@@ -115,7 +115,7 @@ def plot_score_spread(
             fontsize=10,
         )
         label_candidates(ax, order, flagged, priority=most_wins_first)
-        ax.set_xlabel("candidate (pool index); red: a copy of an image already in the batch")
+        ax.set_xlabel("candidate (pool index); red: copy of a chosen image")
         ax.grid(alpha=0.3)
     axes[0].set_ylabel(ylabel)
     if not legend:
