@@ -4,6 +4,7 @@ course tables (``notebooks/00_start_here.ipynb`` and ``README.md``) so that none
     python benchmarks/notebook_times.py                 # measure all notebooks, update both tables
     python benchmarks/notebook_times.py --check         # measure, and fail if a table is stale
     python benchmarks/notebook_times.py 05 06           # only notebooks whose name starts so
+    python benchmarks/notebook_times.py --fast          # fast mode (BBAL_FAST=1): recorded only
 
 Each notebook runs top to bottom in a fresh kernel under plain nbclient (the executor of
 nbconvert, papermill and nbgrader), as a student's "Run All" does, with ``BBAL_FAST`` unset.
@@ -61,9 +62,12 @@ def bound_for(seconds: float) -> tuple[str, str]:
     raise ValueError(f"{seconds:.0f} s is beyond every bound: a notebook must run in minutes")
 
 
-def measure(path: Path, timeout_s: int = 900) -> dict[str, float]:
-    """Execute ``path`` in default mode; its wall-clock and kernel CPU seconds."""
+def measure(path: Path, timeout_s: int = 900, *, fast: bool = False) -> dict[str, float]:
+    """Execute ``path`` in default mode (``fast``: with ``BBAL_FAST=1``); its wall-clock and
+    kernel CPU seconds."""
     env_fast = os.environ.pop("BBAL_FAST", None)
+    if fast:
+        os.environ["BBAL_FAST"] = "1"
     # as a student's run: progress bars and the inline backend as they are
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(
@@ -82,6 +86,7 @@ def measure(path: Path, timeout_s: int = 900) -> dict[str, float]:
             wall = time.perf_counter() - start
             after = kernel.cpu_times()
     finally:
+        os.environ.pop("BBAL_FAST", None)
         if env_fast is not None:
             os.environ["BBAL_FAST"] = env_fast
     cpu = sum(
@@ -135,26 +140,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("prefixes", nargs="*", help="only notebooks whose name starts so")
     parser.add_argument("--check", action="store_true", help="fail if a table would change")
+    parser.add_argument(
+        "--fast",
+        action="store_true",
+        help="measure fast mode (BBAL_FAST=1) instead; recorded apart, the tables are not touched",
+    )
     args = parser.parse_args()
     paths = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
     if args.prefixes:
         paths = [p for p in paths if p.name.startswith(tuple(args.prefixes))]
     times = {}
     for path in paths:
-        times[path.name] = measure(path)
+        times[path.name] = measure(path, fast=args.fast)
         t = times[path.name]
         print(
             f"{path.name}: {t['cpu_seconds']:.1f} s CPU, {t['wall_seconds']:.1f} s wall", flush=True
         )
     date = datetime.date.today().isoformat()
-    previous = json.loads(RESULTS.read_text())["notebooks"] if RESULTS.exists() else {}
-    RESULTS.write_text(
-        json.dumps(
-            {"date": date, "machine": machine_info(), "notebooks": {**previous, **times}},
-            indent=1,
-        )
-        + "\n"
-    )
+    recorded = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    key = "fast_mode" if args.fast else "notebooks"
+    recorded |= {"date": date, "machine": machine_info(), key: {**recorded.get(key, {}), **times}}
+    RESULTS.write_text(json.dumps(recorded, indent=1) + "\n")
+    if args.fast:
+        return
     if args.check:
         stale = [
             name for name, t in times.items() if not _table_says(name, math.ceil(t["cpu_seconds"]))
