@@ -8,7 +8,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from bbal_tutorial.lessons import acquisition_size
 from bbal_tutorial.lessons.acquisition_size import (
     acquisition_size_curves_panel,
     ceiling_summary,
@@ -129,10 +128,9 @@ def cached_run(run_record):
 
 
 def test_acquisition_size_curves_panel_redraws_the_cached_curves_of_the_chosen_b(
-    cached_run, capsys, monkeypatch
+    cached_run, capsys
 ):
-    shown = []  # the panel shows a figure pyplot does not track (see bbal_tutorial.widgets)
-    monkeypatch.setattr(acquisition_size, "display", shown.append)
+    shown = []  # the figures the panel showed, which pyplot does not track
     runs = [
         cached_run("bald", 1, 0, [0.5, 0.6, 0.7, 0.8]),
         cached_run("bald", 5, 0, [0.5, 0.7, 0.75]),
@@ -144,6 +142,7 @@ def test_acquisition_size_curves_panel_redraws_the_cached_curves_of_the_chosen_b
     panel = acquisition_size_curves_panel(runs, acquisition_size=5, target=0.8)
     slider = panel.controls["acquisition_size"]
     assert list(slider.options) == [1, 5, 10] and not slider.continuous_update
+    shown.append(panel.figure)
     labels = [t.get_text() for t in shown[-1].axes[0].get_legend().get_texts()]
     assert labels == ["BALD (b=1) (reference)", "BALD (b=5)", "BatchBALD (b=5)"]
     # one colour per line: the reference is grey and dashed, BALD at b keeps BALD's colour
@@ -153,7 +152,8 @@ def test_acquisition_size_curves_panel_redraws_the_cached_curves_of_the_chosen_b
     assert "batchbald (b=5) reaches 80% at [25] labels (median 25)" in capsys.readouterr().out
 
     slider.value = 10
-    assert len(shown) == 2 and not plt.get_fignums()
+    shown.append(panel.figure)
+    assert shown[1] is not shown[0] and not plt.get_fignums()
     labels = [t.get_text() for t in shown[-1].axes[0].get_legend().get_texts()]
     assert labels == ["BALD (b=1) (reference)", "BALD (b=10)", "BatchBALD (b=10)"]  # no random
     assert "b = 10" in shown[-1].axes[0].get_title()

@@ -13,15 +13,15 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from IPython.display import display
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
 from bbal_tutorial.acquisition import acquire, get_bald_batch, get_batchbald_batch
 from bbal_tutorial.lessons.duplicate_pool import count_repeats
 from bbal_tutorial.plotting import (
     METHOD_COLOURS,
+    curve_statistics,
     figure_caption,
-    learning_curve,
     method_name,
     plot_learning_curves,
 )
@@ -221,15 +221,14 @@ def acquisition_size_curves_panel(
         )
     }
 
-    def draw(acquisition_size: int) -> None:
+    def draw(acquisition_size: int) -> Figure:
         shown = [
             run
             for run in runs
             if (run.acquisition in methods and run.b == acquisition_size)
             or (run.acquisition, run.b) == reference
         ]
-        # a figure pyplot does not track (see bbal_tutorial.widgets), shown above its caption
-        fig = panel_figure(figsize=(7, 4.5), layout="constrained")
+        fig = panel_figure(figsize=(7, 4.5), layout="constrained")  # see bbal_tutorial.widgets
         plot_learning_curves(
             shown,
             ax=fig.subplots(),
@@ -237,11 +236,8 @@ def acquisition_size_curves_panel(
             title=f"b = {acquisition_size}",
             reference=reference,
         )
-        display(fig)
         print(figure_caption(shown))
-        if target is None:
-            return
-        for method in methods:
+        for method in methods if target is not None else ():
             group = [run for run in shown if (run.acquisition, run.b) == (method, acquisition_size)]
             if group:
                 s = labels_to_reach_summary(group, target)
@@ -249,6 +245,7 @@ def acquisition_size_curves_panel(
                     f"{method} (b={acquisition_size}) reaches {target:.0%} at "
                     f"{s['per_seed']} labels (median {s['median'] or 'never'})"
                 )
+        return fig
 
     panel = live_panel(controls, draw)
     panel.controls = controls  # type: ignore[attr-defined]
@@ -312,14 +309,11 @@ def median_curve_comparison(
         groups = [[run for run in runs if (run.acquisition, run.b) == (m, b)] for m in methods]
         if not all(groups):
             continue
-        xs_by_group, medians = [], []
-        for group in groups:
-            curves = [learning_curve(run) for run in group]
-            xs_by_group.append(set.intersection(*(set(c) for c in curves)))
-            medians.append({x: statistics.median(c[x] for c in curves) for x in xs_by_group[-1]})
+        # median over seeds at every labelled-set size all of a method's seeds reached
+        medians = [dict(zip(*curve_statistics(group)[:2], strict=True)) for group in groups]
         start = min(run.labels[0] for group in groups for run in group)  # initial labels only
-        xs = sorted(x for x in xs_by_group[0] & xs_by_group[1] if x > start)
-        gaps = [medians[0][x] - medians[1][x] for x in xs]
+        xs = sorted(x for x in medians[0].keys() & medians[1].keys() if x > start)
+        gaps = [float(medians[0][x] - medians[1][x]) for x in xs]
         rows.append(
             {
                 "b": b,
